@@ -1,0 +1,1 @@
+"""What every domain package shares: settings, the database layer, the error format."""

@@ -1,0 +1,112 @@
+"""Engines, sessions, the UTC datetime column type and Alembic entry points.
+
+SQLite runs with foreign keys on, WAL and a busy timeout. pysqlite's own transaction handling is
+switched off so that SQLAlchemy emits BEGIN itself: that makes SAVEPOINTs work (tests roll back each
+test) and lets a unit of work ask for `BEGIN IMMEDIATE` (a write lock taken up front) through the
+execution option `sqlite_begin="IMMEDIATE"`.
+"""
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any
+
+from alembic.config import Config
+from fastapi import Depends
+from sqlalchemy import DateTime, Engine, create_engine, event, inspect
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Session, SQLModel
+
+from alembic import command
+from core.settings import get_settings
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Named constraints, so migrations can drop and alter them by name on both databases.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware instant, stored in UTC; naive datetimes are refused, never guessed."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("naive datetime refused: pass a timezone-aware value")
+        value = value.astimezone(UTC)
+        # SQLite has no zone-aware type; it stores the UTC wall time.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True, **kwargs)
+
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # SQLAlchemy, not pysqlite, emits BEGIN
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        if ":memory:" not in url:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Any) -> None:
+        mode = connection.get_execution_options().get("sqlite_begin", "")
+        connection.exec_driver_sql(f"BEGIN {mode}".strip())
+
+    return engine
+
+
+@lru_cache
+def get_engine() -> Engine:
+    return make_engine(get_settings().database_url)
+
+
+def get_session() -> Iterator[Session]:
+    """The request's session. Service functions commit their own unit of work."""
+    with Session(get_engine(), expire_on_commit=False) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def alembic_config(database_url: str | None = None) -> Config:
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(PROJECT_ROOT / "alembic"))
+    config.attributes["database_url"] = database_url or get_settings().database_url
+    return config
+
+
+def migrate_to_head(database_url: str | None = None) -> None:
+    command.upgrade(alembic_config(database_url), "head")
+
+
+def is_schema_empty(engine: Engine) -> bool:
+    return not inspect(engine).has_table("alembic_version")

@@ -1,0 +1,57 @@
+"""The one settings object, read from the environment and an optional `.env` file."""
+
+from enum import StrEnum
+from functools import lru_cache
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_SECRET_KEY = "development-only-secret-change-me"
+
+
+class Environment(StrEnum):
+    development = "development"
+    test = "test"
+    production = "production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    environment: Environment = Environment.development
+    database_url: str = Field(
+        default="sqlite:///./booking.db",
+        description="SQLAlchemy URL: sqlite:///path.db or postgresql+psycopg://user@host/db",
+    )
+    secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET_KEY)
+    access_token_minutes: int = Field(default=8 * 60, ge=5, description="staff login lifetime")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+
+    geocoder: str = Field(
+        default="offline",
+        description="'offline' (bundled US ZIP centroids) or any geopy service name, e.g. 'nominatim'",
+    )
+    geocoder_user_agent: str = "booking-backbone"
+    geocoder_timeout_seconds: float = Field(default=5.0, gt=0)
+
+    @model_validator(mode="after")
+    def _refuse_default_secret_outside_development(self) -> "Settings":
+        if (
+            self.environment != Environment.development
+            and self.secret_key.get_secret_value() == DEVELOPMENT_SECRET_KEY
+        ):
+            raise ValueError(
+                f"SECRET_KEY is still the development default; set a random SECRET_KEY "
+                f"when ENVIRONMENT={self.environment.value}"
+            )
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,75 @@
+"""Public read endpoints of the practice network (contract v1 in PRODUCT.md)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from core.database import SessionDep
+from core.errors import problem_responses
+from locations import nearest, service
+from locations.dependencies import ValidLocation
+from locations.models import (
+    LocationAdmin,
+    LocationPublic,
+    LocationSearchResults,
+    ServiceAdmin,
+    ServiceLineAdmin,
+    ServiceLinePublic,
+    ServicePublic,
+)
+
+router = APIRouter(prefix="/v1", tags=["practice network"])
+
+
+@router.get("/service-lines", response_model=list[ServiceLinePublic])
+def list_service_lines(session: SessionDep) -> list[ServiceLineAdmin]:
+    """The kinds of care the practice offers: interventional pain, physical therapy, physiatry."""
+    return service.list_service_lines(session=session)
+
+
+@router.get("/services", response_model=list[ServicePublic], responses=problem_responses(422))
+def list_services(
+    session: SessionDep,
+    service_line: Annotated[str | None, Query(description="only this service line's visit types")] = None,
+) -> list[ServiceAdmin]:
+    """Visit types; `bookable_online` says whether a patient may book one without staff."""
+    return service.list_services(session=session, service_line=service_line)
+
+
+@router.get("/locations", response_model=LocationSearchResults, responses=problem_responses(422, 503))
+def search_locations(
+    session: SessionDep,
+    near: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=200,
+            description="a US ZIP code, `lat,lon`, or a place such as `Glendale, CA`",
+            examples=["91006"],
+        ),
+    ] = None,
+    service_line: Annotated[str | None, Query(description="only sites offering this service line")] = None,
+    service_code: Annotated[
+        str | None, Query(alias="service", description="only sites offering this service (code)")
+    ] = None,
+    radius_miles: Annotated[float | None, Query(gt=0, le=5000, description="only sites this close")] = None,
+    limit: Annotated[
+        int | None, Query(ge=1, le=500, description="at most this many (default 10 with `near`)")
+    ] = None,
+) -> LocationSearchResults:
+    """Active sites nearest first with their distance in miles; without `near`, all active sites."""
+    matches = nearest.find_nearest_locations(
+        session=session,
+        near=near,
+        service_line=service_line,
+        service=service_code,
+        radius_miles=radius_miles,
+        limit=limit,
+    )
+    return LocationSearchResults(results=matches)
+
+
+@router.get("/locations/{id_or_slug}", response_model=LocationPublic, responses=problem_responses(404))
+def get_location(location: ValidLocation) -> LocationAdmin:
+    """One active site, by numeric id or slug."""
+    return service.present_location(location)
