@@ -6,7 +6,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 from accounts import service
 from accounts.dependencies import CurrentAdmin, CurrentStaff
 from accounts.models import AccessToken, StaffUser, StaffUserCreate, StaffUserPublic, StaffUserUpdate
-from core.database import SessionDep
+from core.database import RowId, SessionDep
 from core.errors import problem_responses
 
 auth_router = APIRouter(prefix="/v1/auth", tags=["staff login"])
@@ -42,7 +42,7 @@ def create_staff(session: SessionDep, _admin: CurrentAdmin, data: StaffUserCreat
 
 @admin_router.patch("/{staff_id}", response_model=StaffUserPublic, responses=problem_responses(404))
 def update_staff(
-    session: SessionDep, _admin: CurrentAdmin, staff_id: int, data: StaffUserUpdate
+    session: SessionDep, _admin: CurrentAdmin, staff_id: RowId, data: StaffUserUpdate
 ) -> StaffUser:
     """Change a staff account's name, role or password, or deactivate it."""
     return service.update_staff_user(session=session, staff_id=staff_id, data=data)

@@ -67,7 +67,11 @@ def list_staff_users(*, session: Session) -> list[StaffUser]:
 
 def authenticate(*, session: Session, email: str, password: str) -> StaffUser:
     """The active staff user with these credentials, or InvalidCredentials."""
-    user = session.exec(select(StaffUser).where(StaffUser.email == email.strip().lower())).first()
+    email = email.strip().lower()
+    # No stored email holds NUL, and PostgreSQL refuses to compare text with one: no lookup needed.
+    user = (
+        None if "\x00" in email else session.exec(select(StaffUser).where(StaffUser.email == email)).first()
+    )
     verified = _password_hash.verify(password, user.password_hash if user else _DUMMY_HASH)
     if user is None or not verified or not user.active:
         raise InvalidCredentials()

@@ -12,6 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
 
+import annotated_types
 from alembic.config import Config
 from fastapi import Depends
 from sqlalchemy import DateTime, Engine, create_engine, event, inspect
@@ -22,6 +23,12 @@ from alembic import command
 from core.settings import get_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Keys are INTEGER columns, 32-bit on PostgreSQL. A larger number can name no row, and binding it
+# is a driver error (PostgreSQL: "integer out of range"; SQLite past 64 bits: OverflowError), so ids
+# from clients are bounded where they are parsed: the client gets a 422 naming the field, not a 500.
+MAX_ROW_ID = 2**31 - 1
+RowId = Annotated[int, annotated_types.Interval(ge=1, le=MAX_ROW_ID)]
 
 # Named constraints, so migrations can drop and alter them by name on both databases.
 SQLModel.metadata.naming_convention = {

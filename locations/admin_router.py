@@ -3,7 +3,7 @@
 from fastapi import APIRouter
 
 from accounts.dependencies import CurrentAdmin
-from core.database import SessionDep
+from core.database import RowId, SessionDep
 from core.errors import problem_responses
 from locations import service
 from locations.models import (
@@ -111,7 +111,7 @@ def create_location(session: SessionDep, _admin: CurrentAdmin, data: LocationCre
     responses=problem_responses(404, 409),
 )
 def update_location(
-    session: SessionDep, _admin: CurrentAdmin, location_id: int, data: LocationUpdate
+    session: SessionDep, _admin: CurrentAdmin, location_id: RowId, data: LocationUpdate
 ) -> LocationAdmin:
     """Edit a site (lists given replace the old ones), or deactivate it (`active: false`)."""
     return service.update_location(session=session, location_id=location_id, data=data)
@@ -136,7 +136,7 @@ def create_provider(session: SessionDep, _admin: CurrentAdmin, data: ProviderCre
     responses=problem_responses(404),
 )
 def update_provider(
-    session: SessionDep, _admin: CurrentAdmin, provider_id: int, data: ProviderUpdate
+    session: SessionDep, _admin: CurrentAdmin, provider_id: RowId, data: ProviderUpdate
 ) -> ProviderAdmin:
     """Edit a provider, or deactivate them (`active: false`)."""
     return service.update_provider(session=session, provider_id=provider_id, data=data)

@@ -9,6 +9,7 @@ from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Integer, Text
 from sqlmodel import Field as SQLField
 from sqlmodel import Relationship, SQLModel
 
+from core.database import RowId
 from core.schemas import InputModel
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -339,14 +340,14 @@ class ProviderCreate(InputModel):
     display_name: str = Field(min_length=1, max_length=120)
     credentials: str = Field(default="", max_length=60)
     service_lines: list[str] = Field(min_length=1)
-    location_ids: list[int] = []
+    location_ids: list[RowId] = []
 
 
 class ProviderUpdate(InputModel):
     display_name: str | None = Field(default=None, min_length=1, max_length=120)
     credentials: str | None = Field(default=None, max_length=60)
     service_lines: list[str] | None = Field(default=None, min_length=1)
-    location_ids: list[int] | None = None
+    location_ids: list[RowId] | None = None
     active: bool | None = None
 
 
