@@ -5,6 +5,7 @@ configured) any address. The offline geocoder answers the first three from the Z
 with the `zipcodes` package, so locating sites never needs the network unless an operator opts in.
 """
 
+import logging
 import re
 from collections import defaultdict
 from dataclasses import dataclass
@@ -22,9 +23,12 @@ from geopy.point import Point
 from core.errors import InvalidInputError, ServiceUnavailable
 from core.settings import get_settings
 
+logger = logging.getLogger(__name__)
+
 _LAT_LON = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*$")
 _ZIP = re.compile(r"^\s*(\d{5})(?:-\d{4})?\s*$")
-_CITY_STATE = re.compile(r"^\s*([A-Za-z .'\-]+?)\s*,?\s+([A-Za-z]{2})\s*$")
+# City and state apart by a comma ("Glendale,CA", "Glendale, CA") or by spaces ("Glendale CA").
+_CITY_STATE = re.compile(r"^\s*([A-Za-z .'\-]+?)\s*(?:,\s*|\s+)([A-Za-z]{2})\s*$")
 
 NEAR_HELP = (
     "Use a 5-digit US ZIP code (91006), a 'latitude,longitude' pair (34.14,-118.03) "
@@ -104,6 +108,8 @@ _offline = OfflineZipGeocoder()
 def resolve_near(near: str, field: str = "near") -> GeoPoint:
     """The point `near` names, or a 422 on `field` saying what would work."""
     text = near.strip()
+    if not text:
+        raise InvalidInputError.for_field(field, f"is empty. {NEAR_HELP}", location="query")
     if match := _LAT_LON.match(text):
         lat, lon = float(match.group(1)), float(match.group(2))
         if not (-90 <= lat <= 90 and -180 <= lon <= 180):
@@ -111,11 +117,15 @@ def resolve_near(near: str, field: str = "near") -> GeoPoint:
                 field, "latitude must be within -90..90 and longitude within -180..180", location="query"
             )
         return GeoPoint(lat, lon, f"{lat},{lon}")
-    found = _offline.geocode(text) if text else None
-    if found is None and text and (online := _online_geocoder()) is not None:
+    found = _offline.geocode(text)
+    if found is None:
         try:
-            found = online.geocode(text, exactly_one=True)
+            # Built inside the try: a GEOCODER naming no geopy service, or one missing its API key,
+            # fails here, and a patient should hear "unavailable", not get a 500.
+            online = _online_geocoder()
+            found = online.geocode(text, exactly_one=True) if online is not None else None
         except GeopyError as exc:
+            logger.error("online geocoder failed for near=%r: %r", text, exc)
             raise ServiceUnavailable(
                 f"The address lookup service did not answer ({exc.__class__.__name__}). {NEAR_HELP}"
             ) from None

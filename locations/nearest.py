@@ -66,11 +66,9 @@ def find_nearest_locations(
             raise InvalidInputError.for_field(
                 "radius_miles", "needs `near`: a radius is measured from somewhere", location="query"
             )
-        ids = _all_site_ids(session, site_filter)
-        ids = ids[:limit] if limit is not None else ids
+        ids = _all_site_ids(session, site_filter, limit=limit)
         presented = catalog.present_locations_by_id(session=session, location_ids=ids)
-        matches = [LocationMatch(location=presented[i], distance_miles=None) for i in ids]
-        return sorted(matches, key=lambda m: m.location.name)
+        return [LocationMatch(location=presented[i], distance_miles=None) for i in ids]
 
     origin = resolve_near(near)
     nearest = nearest_site_ids(
@@ -121,16 +119,27 @@ def nearest_site_ids(
 
 def _site_filter(session: Session, *, service_line: str | None, service: str | None) -> SiteFilter:
     line_id = service_id = None
+    # Deactivated lines and services are unknown to the public, just as in GET /v1/services.
     if service_line is not None:
-        line = session.execute(select(ServiceLine.id).where(ServiceLine.code == service_line)).scalar()
+        line = session.execute(
+            select(ServiceLine.id).where(ServiceLine.code == service_line, ServiceLine.active)
+        ).scalar()
         if line is None:
-            known = ", ".join(session.execute(select(ServiceLine.code).order_by(ServiceLine.id)).scalars())
+            known = ", ".join(
+                session.execute(
+                    select(ServiceLine.code).where(ServiceLine.active).order_by(ServiceLine.id)
+                ).scalars()
+            )
             raise InvalidInputError.for_field(
                 "service_line", f"unknown service line '{service_line}'; known: {known}", location="query"
             )
         line_id = line
     if service is not None:
-        found = session.execute(select(Service.id).where(Service.code == service)).scalar()
+        found = session.execute(
+            select(Service.id)
+            .join(ServiceLine, ServiceLine.id == Service.service_line_id)
+            .where(Service.code == service, Service.active, ServiceLine.active)
+        ).scalar()
         if found is None:
             raise InvalidInputError.for_field(
                 "service", f"unknown service '{service}'; see GET /v1/services", location="query"
@@ -145,7 +154,8 @@ def _filtered_sites(site_filter: SiteFilter):  # type: ignore[no-untyped-def]
         offering = (
             select(LocationService.location_id)
             .join(Service, Service.id == LocationService.service_id)
-            .where(Service.active)
+            .join(ServiceLine, ServiceLine.id == Service.service_line_id)
+            .where(Service.active, ServiceLine.active)
         )
         if site_filter.service_id is not None:
             offering = offering.where(Service.id == site_filter.service_id)
@@ -155,8 +165,10 @@ def _filtered_sites(site_filter: SiteFilter):  # type: ignore[no-untyped-def]
     return query
 
 
-def _all_site_ids(session: Session, site_filter: SiteFilter) -> list[int]:
-    return [row[0] for row in session.execute(_filtered_sites(site_filter))]
+def _all_site_ids(session: Session, site_filter: SiteFilter, *, limit: int | None) -> list[int]:
+    """Ids in name order; the limit applies after ordering, so it keeps the first names."""
+    query = _filtered_sites(site_filter).order_by(Location.name, Location.id).limit(limit)
+    return [row[0] for row in session.execute(query)]
 
 
 def _sites_in_box(

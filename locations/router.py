@@ -42,7 +42,6 @@ def search_locations(
     near: Annotated[
         str | None,
         Query(
-            min_length=1,
             max_length=200,
             description="a US ZIP code, `lat,lon`, or a place such as `Glendale, CA`",
             examples=["91006"],

@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from sqlmodel import Session, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from core.database import MAX_ROW_ID
 from locations.exceptions import (
     DuplicateCode,
     LocationNotFound,
@@ -105,10 +106,13 @@ def list_services(
     """Services, optionally of one service line (an unknown code is a 422 on `service_line`)."""
     query = select(Service).options(selectinload(Service.service_line)).order_by(Service.id)  # type: ignore[arg-type]
     if service_line is not None:
-        line = _existing_service_line(session, service_line, field="service_line", location="query")
+        line = _existing_service_line(
+            session, service_line, field="service_line", location="query", active_only=not include_inactive
+        )
         query = query.where(Service.service_line_id == line.id)
     if not include_inactive:
-        query = query.where(Service.active)
+        # A deactivated line takes its visit types off the public pages with it.
+        query = query.join(ServiceLine).where(Service.active, ServiceLine.active)
     return [present_service(service) for service in session.exec(query)]
 
 
@@ -151,7 +155,9 @@ def _location_query() -> SelectOfScalar[Location]:
 
 
 def present_location(location: Location) -> LocationAdmin:
-    services = sorted((s for s in location.services if s.active), key=lambda s: s.code)
+    services = sorted(
+        (s for s in location.services if s.active and s.service_line.active), key=lambda s: s.code
+    )
     return LocationAdmin(
         id=location.id,  # type: ignore[arg-type]
         slug=location.slug,
@@ -195,8 +201,12 @@ def list_locations(*, session: Session, include_inactive: bool = False) -> list[
 def get_location(*, session: Session, key: str | int, include_inactive: bool = False) -> Location:
     """A location by numeric id or by slug."""
     query = _location_query()
-    if isinstance(key, int) or key.isdigit():
-        query = query.where(Location.id == int(key))
+    # ASCII only: str.isdigit() also accepts "²" (which int() refuses) and other scripts' digits.
+    if isinstance(key, int) or (key.isascii() and key.isdigit()):
+        location_id = int(key)
+        if not 1 <= location_id <= MAX_ROW_ID:
+            raise LocationNotFound(key)
+        query = query.where(Location.id == location_id)
     else:
         query = query.where(Location.slug == key)
     location = session.exec(query).first()
@@ -339,10 +349,17 @@ def _commit_unique(session: Session, entity: object, *, what: str, field: str, v
         raise DuplicateCode(what, field, value) from None
 
 
-def _existing_service_line(session: Session, code: str, *, field: str, location: str = "body") -> ServiceLine:
-    line = session.exec(select(ServiceLine).where(ServiceLine.code == code)).first()
+def _existing_service_line(
+    session: Session, code: str, *, field: str, location: str = "body", active_only: bool = False
+) -> ServiceLine:
+    """The line with this code, or a 422 on `field` listing the known codes (only active ones publicly)."""
+    query = select(ServiceLine).where(ServiceLine.code == code)
+    known_query = select(ServiceLine.code).order_by(ServiceLine.id)
+    if active_only:
+        query, known_query = query.where(ServiceLine.active), known_query.where(ServiceLine.active)
+    line = session.exec(query).first()
     if line is None:
-        known = ", ".join(session.exec(select(ServiceLine.code).order_by(ServiceLine.id)))
+        known = ", ".join(session.exec(known_query))
         raise UnknownReference(field, f"unknown service line '{code}'; known: {known}", location=location)
     return line
 
