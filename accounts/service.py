@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from accounts.exceptions import EmailAlreadyUsed, InvalidCredentials, StaffUserNotFound
 from accounts.models import AccessToken, StaffUser, StaffUserCreate, StaffUserUpdate
-from core.database import utc_now
+from core.database import MAX_ROW_ID, utc_now
 from core.errors import AuthenticationRequired
 from core.settings import get_settings
 
@@ -97,7 +97,7 @@ def staff_user_from_token(*, session: Session, token: str) -> StaffUser:
         raise AuthenticationRequired("Your login has expired; log in again.") from None
     except (jwt.InvalidTokenError, KeyError, ValueError):
         raise AuthenticationRequired("The bearer token is not valid; log in again.") from None
-    user = session.get(StaffUser, staff_id)
+    user = session.get(StaffUser, staff_id) if 1 <= staff_id <= MAX_ROW_ID else None
     if user is None or not user.active:
         raise AuthenticationRequired("This account no longer exists or is inactive.")
     return user

@@ -4,7 +4,7 @@ from datetime import time
 from typing import Literal
 from zoneinfo import available_timezones
 
-from pydantic import BaseModel, Field, field_serializer, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_serializer, field_validator
 from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Integer, Text
 from sqlmodel import Field as SQLField
 from sqlmodel import Relationship, SQLModel
@@ -221,11 +221,14 @@ class OpeningHours(BaseModel):
     def _hh_mm(self, value: time) -> str:
         return value.strftime("%H:%M")
 
-    @model_validator(mode="after")
-    def _opens_before_closes(self) -> "OpeningHours":
-        if self.opens >= self.closes:
-            raise ValueError("opens must be earlier than closes")
-        return self
+    @field_validator("closes")
+    @classmethod
+    def _closes_after_opens(cls, closes: time, info: ValidationInfo) -> time:
+        # On `closes`, not the whole interval, so the error names a field the admin can correct.
+        opens = info.data.get("opens")
+        if opens is not None and closes <= opens:
+            raise ValueError(f"must be later than opens ({opens.strftime('%H:%M')})")
+        return closes
 
 
 class OpeningHoursInput(OpeningHours, InputModel):
@@ -277,7 +280,9 @@ class LocationCreate(InputModel):
     address: AddressInput
     phone: str = Field(pattern=r"^[0-9+()\-. ]{7,32}$")
     timezone: str = "America/Los_Angeles"
-    latitude: float | None = Field(default=None, ge=-90, le=90, description="geocoded from the ZIP if absent")
+    latitude: float | None = Field(
+        default=None, ge=-90, le=90, description="with longitude; without both, the ZIP code's centroid"
+    )
     longitude: float | None = Field(default=None, ge=-180, le=180)
     opening_hours: list[OpeningHoursInput] = []
     services: list[str] = Field(default=[], description="service codes offered here")
@@ -286,12 +291,6 @@ class LocationCreate(InputModel):
     _slug = field_validator("slug")(_check_slug)
     _tz = field_validator("timezone")(_check_timezone)
 
-    @model_validator(mode="after")
-    def _both_coordinates_or_none(self) -> "LocationCreate":
-        if (self.latitude is None) != (self.longitude is None):
-            raise ValueError("give both latitude and longitude, or neither to geocode the ZIP code")
-        return self
-
 
 class LocationUpdate(InputModel):
     slug: str | None = Field(default=None, pattern=SLUG_PATTERN, max_length=80)
@@ -299,7 +298,7 @@ class LocationUpdate(InputModel):
     address: AddressInput | None = None
     phone: str | None = Field(default=None, pattern=r"^[0-9+()\-. ]{7,32}$")
     timezone: str | None = None
-    latitude: float | None = Field(default=None, ge=-90, le=90)
+    latitude: float | None = Field(default=None, ge=-90, le=90, description="only with longitude")
     longitude: float | None = Field(default=None, ge=-180, le=180)
     opening_hours: list[OpeningHoursInput] | None = None
     services: list[str] | None = None
@@ -307,12 +306,6 @@ class LocationUpdate(InputModel):
 
     _slug = field_validator("slug")(_check_slug)
     _tz = field_validator("timezone")(_check_timezone)
-
-    @model_validator(mode="after")
-    def _both_coordinates_or_none(self) -> "LocationUpdate":
-        if (self.latitude is None) != (self.longitude is None):
-            raise ValueError("give both latitude and longitude together")
-        return self
 
 
 class LocationMatch(BaseModel):

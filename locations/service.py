@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from core.database import MAX_ROW_ID
+from core.errors import InvalidInputError
 from locations.exceptions import (
     DuplicateCode,
     LocationNotFound,
@@ -217,6 +218,9 @@ def get_location(*, session: Session, key: str | int, include_inactive: bool = F
 
 def create_location(*, session: Session, data: LocationCreate) -> LocationAdmin:
     """Create a site; without coordinates it is placed at its ZIP code's centroid."""
+    _require_both_coordinates_or_neither(
+        data.latitude, data.longitude, neither_means="place the site at its ZIP code's centroid"
+    )
     latitude, longitude = data.latitude, data.longitude
     if latitude is None or longitude is None:
         point = geocode_postal_code(data.address.postal_code)
@@ -242,6 +246,9 @@ def create_location(*, session: Session, data: LocationCreate) -> LocationAdmin:
 
 
 def update_location(*, session: Session, location_id: int, data: LocationUpdate) -> LocationAdmin:
+    _require_both_coordinates_or_neither(
+        data.latitude, data.longitude, neither_means="keep the site where it is"
+    )
     location = get_location(session=session, key=location_id, include_inactive=True)
     changes = data.model_dump(exclude_unset=True, exclude_none=True)
     if "address" in changes:
@@ -257,6 +264,17 @@ def update_location(*, session: Session, location_id: int, data: LocationUpdate)
         setattr(location, field, value)
     _commit_unique(session, location, what="location", field="slug", value=location.slug)
     return present_location(location)
+
+
+def _require_both_coordinates_or_neither(
+    latitude: float | None, longitude: float | None, *, neither_means: str
+) -> None:
+    """One coordinate alone is a 422 naming the missing one (a model validator could only say `body`)."""
+    if (latitude is None) != (longitude is None):
+        missing = "longitude" if longitude is None else "latitude"
+        raise InvalidInputError.for_field(
+            missing, f"give latitude and longitude together, or neither to {neither_means}"
+        )
 
 
 def _address_columns(address: Address) -> dict[str, str]:
