@@ -6,6 +6,7 @@ test) and lets a unit of work ask for `BEGIN IMMEDIATE` (a write lock taken up f
 execution option `sqlite_begin="IMMEDIATE"`.
 """
 
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -90,8 +91,19 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return engine
 
 
-@lru_cache
+_engine_lock = threading.Lock()
+
+
 def get_engine() -> Engine:
+    """The process's one engine and connection pool. Built under a lock: a worker's first burst of
+    requests calls this on many threads at once, and each would otherwise build (and leak) a pool
+    of its own, enough to exhaust PostgreSQL's connection limit."""
+    with _engine_lock:
+        return _build_engine()
+
+
+@lru_cache
+def _build_engine() -> Engine:
     return make_engine(get_settings().database_url)
 
 
