@@ -19,6 +19,7 @@ from sqlmodel import Session
 
 from accounts.router import admin_router as staff_admin_router
 from accounts.router import auth_router
+from booking.triage.router import router as triage_router
 from core.errors import install_error_handlers
 from locations.admin_router import router as locations_admin_router
 from locations.router import router as locations_router
@@ -57,7 +58,7 @@ def create_app() -> FastAPI:
         """Liveness probe; does no work (the benchmarks' baseline endpoint)."""
         return {"status": "ok"}
 
-    for router in (auth_router, locations_router, locations_admin_router, staff_admin_router):
+    for router in (auth_router, locations_router, triage_router, locations_admin_router, staff_admin_router):
         app.include_router(router)
     return app
 
@@ -143,6 +144,20 @@ def seed_demo() -> None:
     with Session(get_engine()) as session:
         seed_demo_data(session=session)
     typer.echo("demo data loaded")
+
+
+@cli.command("triage-vignettes")
+def triage_vignettes(lang: str = typer.Option("en", help="language of the reasons: en or es")) -> None:
+    """Print each clinical vignette's triage outcome under the current rules, for clinical review."""
+    from booking.triage.questionnaire import LANGUAGES
+    from booking.triage.vignettes import review_vignettes
+
+    if lang not in LANGUAGES:
+        raise typer.BadParameter(f"choose one of: {', '.join(LANGUAGES)}", param_hint="--lang")
+    report, mismatches = review_vignettes(language=lang)
+    typer.echo(report)
+    if mismatches:
+        raise typer.Exit(code=1)
 
 
 @cli.command("create-admin")

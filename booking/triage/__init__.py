@@ -6,4 +6,6 @@
     engine.py                                 pure: answers + rule set -> urgency, lines, reasons
     vignettes.py                              clinical cases the rules are held to (tests, CLI review)
     service.py, router.py                     store and serve assessments (/v1/triage)
+
+A rules change is a new rules file; stored assessments keep the version and texts they were given under.
 """
