@@ -19,6 +19,9 @@ from sqlmodel import Session
 
 from accounts.router import admin_router as staff_admin_router
 from accounts.router import auth_router
+from booking.admin_router import router as booking_admin_router
+from booking.router import router as booking_router
+from booking.staff_router import router as booking_staff_router
 from booking.triage.router import router as triage_router
 from core.errors import install_error_handlers
 from locations.admin_router import router as locations_admin_router
@@ -58,7 +61,16 @@ def create_app() -> FastAPI:
         """Liveness probe; does no work (the benchmarks' baseline endpoint)."""
         return {"status": "ok"}
 
-    for router in (auth_router, locations_router, triage_router, locations_admin_router, staff_admin_router):
+    for router in (
+        auth_router,
+        locations_router,
+        triage_router,
+        booking_router,
+        booking_staff_router,
+        locations_admin_router,
+        booking_admin_router,
+        staff_admin_router,
+    ):
         app.include_router(router)
     return app
 
@@ -138,11 +150,13 @@ def migrate() -> None:
 @cli.command("seed-demo")
 def seed_demo() -> None:
     """Load or refresh the demo practice network (idempotent)."""
+    from booking.demo import seed_demo_schedules
     from core.database import get_engine
     from locations.demo import seed_demo_data
 
     with Session(get_engine()) as session:
         seed_demo_data(session=session)
+        seed_demo_schedules(session=session)
     typer.echo("demo data loaded")
 
 

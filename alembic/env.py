@@ -5,6 +5,7 @@ from logging.config import fileConfig
 from sqlmodel import SQLModel
 
 import accounts.models  # noqa: F401  (registers tables on SQLModel.metadata)
+import booking.models  # noqa: F401
 import booking.triage.models  # noqa: F401
 import locations.models  # noqa: F401
 from alembic import context

@@ -66,6 +66,17 @@ class AppError(Exception):
             self.title = title
 
 
+    def to_problem(self, instance: str | None = None) -> "Problem":
+        return Problem(
+            type=f"{PROBLEM_BASE}{self.slug}",
+            title=self.title,
+            status=self.status,
+            detail=self.detail,
+            instance=instance,
+            errors=self.errors,
+        )
+
+
 class NotFoundError(AppError):
     status = 404
     slug = "not-found"
@@ -150,14 +161,11 @@ def _field_errors_from_validation(exc: RequestValidationError) -> list[FieldErro
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> JSONResponse:
-        return problem_response(
-            status=exc.status,
-            slug=exc.slug,
-            title=exc.title,
-            detail=exc.detail,
-            request=request,
-            errors=exc.errors,
+        return JSONResponse(
+            exc.to_problem(request.url.path).model_dump(exclude_none=True),
+            status_code=exc.status,
             headers=exc.headers,
+            media_type=PROBLEM_JSON,
         )
 
     @app.exception_handler(RequestValidationError)

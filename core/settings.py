@@ -35,6 +35,11 @@ class Settings(BaseSettings):
     geocoder_user_agent: str = "booking-backbone"
     geocoder_timeout_seconds: float = Field(default=5.0, gt=0)
 
+    min_notice_minutes: int = Field(default=120, ge=0, description="no slot sooner than this")
+    booking_horizon_days: int = Field(default=90, ge=1, le=730, description="no slot later than this")
+    hold_ttl_seconds: int = Field(default=600, ge=30, le=3600, description="how long a hold blocks a slot")
+    idempotency_ttl_hours: int = Field(default=24, ge=1, description="how long Idempotency-Key replays last")
+
     @model_validator(mode="after")
     def _refuse_default_secret_outside_development(self) -> "Settings":
         if (
