@@ -1,7 +1,7 @@
 """booking: schedules, appointments and holds, audit, idempotency
 
 Revision ID: booking0001
-Revises: 7dc8a844539c
+Revises: triage0001
 Create Date: 2026-11-23 23:55:20.235490
 """
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ import core.database
 
 
 revision: str = 'booking0001'
-down_revision: str | None = '7dc8a844539c'
+down_revision: str | None = 'triage0001'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
