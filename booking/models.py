@@ -158,7 +158,9 @@ class Appointment(SQLModel, table=True):
     confirmation_code: str | None = Field(default=None, max_length=8, unique=True)
     manage_token_hash: str | None = Field(default=None, max_length=64)
     channel: str = Field(max_length=16)
-    triage_assessment_id: str | None = Field(default=None, max_length=36)
+    triage_assessment_id: str | None = Field(
+        default=None, sa_column=Column(String(36), ForeignKey("triage_assessment.id"), nullable=True)
+    )
     reason: str = Field(default="", sa_type=Text)
     created_by_staff_id: int | None = _fk("staff_user.id", nullable=True, index=False)
     revision: int = 0  # the calendar file's SEQUENCE: bumped on every change a patient should see

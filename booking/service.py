@@ -44,6 +44,7 @@ from booking.schemas import (
     PatientInput,
     RescheduleRequest,
 )
+from booking.triage.models import TriageAssessment
 from core.database import utc_now
 from core.errors import InvalidInputError
 from core.settings import get_settings
@@ -213,6 +214,7 @@ def book_appointment(
                 now=now,
             )
             row = Appointment(id=uuid.uuid4().hex, status=AppointmentStatus.held, **_slot_columns(slot))
+        _check_triage(session, data.triage_id)
         patient = (
             _existing_patient(session, patient_id)
             if patient_id is not None
@@ -544,6 +546,21 @@ def _unused_confirmation_code(session: Session) -> str:
         code = codes.new_confirmation_code()
         if not _exists(session, select(Appointment.id).where(Appointment.confirmation_code == code)):
             return code
+
+
+def _check_triage(session: Session, triage_id: str | None) -> None:
+    """Hard guarantee 5: an assessment that found red flags never leads to a routine booking."""
+    if triage_id is None:
+        return
+    assessment = session.get(TriageAssessment, triage_id)
+    if assessment is None:
+        raise InvalidInputError.for_field("triage_id", "no triage assessment with this id")
+    if assessment.urgency == "emergency":
+        raise InvalidInputError.for_field(
+            "triage_id",
+            "this assessment found signs that need emergency care now: call 911 or go to the nearest "
+            "emergency department; a routine visit cannot be booked",
+        )
 
 
 def _existing_patient(session: Session, patient_id: int) -> Patient:

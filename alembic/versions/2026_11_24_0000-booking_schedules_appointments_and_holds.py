@@ -120,7 +120,7 @@ def upgrade() -> None:
     sa.Column('confirmation_code', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=True),
     sa.Column('manage_token_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
     sa.Column('channel', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-    sa.Column('triage_assessment_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=True),
+    sa.Column('triage_assessment_id', sa.String(length=36), nullable=True),
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('created_by_staff_id', sa.Integer(), nullable=True),
     sa.Column('revision', sa.Integer(), nullable=False),
@@ -135,6 +135,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['patient_id'], ['patient.id'], name=op.f('fk_appointment_patient_id_patient')),
     sa.ForeignKeyConstraint(['provider_id'], ['provider.id'], name=op.f('fk_appointment_provider_id_provider')),
     sa.ForeignKeyConstraint(['service_id'], ['service.id'], name=op.f('fk_appointment_service_id_service')),
+    sa.ForeignKeyConstraint(['triage_assessment_id'], ['triage_assessment.id'], name=op.f('fk_appointment_triage_assessment_id_triage_assessment')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_appointment')),
     sa.UniqueConstraint('confirmation_code', name=op.f('uq_appointment_confirmation_code'))
     )

@@ -353,3 +353,34 @@ class TestManageAppointment:
         assert event.decoded("dtstart") == datetime.fromisoformat(slot["start"])
         assert code in str(event.get("description"))
         assert str(event.get("status")) == "CONFIRMED"
+
+
+class TestBookingFromTriage:
+    ROUTINE = {"red_flags": ["none"], "pain_area": "joint", "duration": "under_6_weeks"}
+    EMERGENCY = {"red_flags": ["saddle_numbness"], "pain_area": "low_back", "duration": "under_6_weeks"}
+
+    def assess(self, client, answers):
+        response = client.post("/v1/triage", json={"answers": answers})
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    def test_a_booking_carries_the_assessment_it_came_from(self, client, agent_headers):
+        triage = self.assess(client, self.ROUTINE)
+        slot = first_slot(client, service=triage["recommended_service"])
+        response = book(client, slot, triage_id=triage["id"])
+        assert response.status_code == 201
+        staff_view = client.get(f"/v1/staff/appointments/{response.json()['id']}", headers=agent_headers)
+        assert staff_view.json()["triage_id"] == triage["id"]
+
+    def test_red_flag_answers_never_lead_to_a_routine_booking(self, client, session):
+        triage = self.assess(client, self.EMERGENCY)
+        assert triage["urgency"] == "emergency"
+        response = book(client, first_slot(client), triage_id=triage["id"])
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["field"] == "triage_id"
+        assert "911" in response.json()["errors"][0]["message"]
+        assert session.execute(select(Appointment)).first() is None
+
+    def test_an_unknown_assessment_is_422(self, client):
+        response = book(client, first_slot(client), triage_id="00000000-0000-4000-8000-000000000000")
+        assert response.status_code == 422
