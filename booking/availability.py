@@ -128,8 +128,10 @@ def _free_starts(
     end: TimeBound,
     include_busy: bool,
     now: datetime,
+    limit: int | None = None,
 ) -> tuple[list[_FreeStart], dict[int, ZoneInfo]]:
-    """Free starts sorted by (start, location, provider), and each location's zone."""
+    """Free starts sorted by (start, location, provider), and each location's zone; with a limit,
+    the first `limit` of them (or a few more)."""
     rules = slot_rules_for(service, now=now)
     pairs = _provider_site_pairs(session, service=service, location_ids=location_ids, provider_id=provider_id)
     if not pairs:
@@ -151,18 +153,52 @@ def _free_starts(
         now=now,
         include_busy=include_busy,
     )
+    if limit is None:
+        return _starts_between(calendars, windows, rules, overall_start, overall_end), zones
+    # A capped search stops once it has `limit` starts. It scans the window in consecutive passes,
+    # one day first, then as many days as that day's yield says are still needed (doubling while
+    # nothing is found), so 1,000 providers asked for 10,000 slots cost a day's work, not four
+    # weeks'. Every start of a later pass is later than all of an earlier one's: passes concatenate.
+    found: list[_FreeStart] = []
+    pass_start, pass_end = overall_start, min(overall_end, overall_start + FIRST_PASS)
+    while True:
+        found.extend(_starts_between(calendars, windows, rules, pass_start, pass_end))
+        if len(found) >= limit or pass_end >= overall_end:
+            return found, zones
+        scanned = (pass_end - overall_start).total_seconds()
+        wanted = scanned * (limit - len(found)) / len(found) * 1.25 if found else scanned
+        length = max(FIRST_PASS.total_seconds(), wanted)
+        remaining = (overall_end - pass_end).total_seconds()
+        pass_start = pass_end
+        pass_end = overall_end if length >= remaining else pass_end + timedelta(seconds=length)
+
+
+FIRST_PASS = timedelta(days=1)
+
+
+def _starts_between(
+    calendars: list[ProviderSiteCalendar],
+    windows: dict[int, tuple[datetime, datetime]],
+    rules: SlotRules,
+    low: datetime,
+    high: datetime,
+) -> list[_FreeStart]:
+    """Every calendar's free starts in its own window and in [low, high), sorted."""
     found: list[_FreeStart] = []
     for calendar in calendars:
         window_start, window_end = windows[calendar.location_id]
-        location_id, calendar_provider_id = calendar.location_id, calendar.provider_id
+        window_start, window_end = max(window_start, low), min(window_end, high)
+        if window_start >= window_end:
+            continue
+        location_id, provider_id = calendar.location_id, calendar.provider_id
         found.extend(
             [
-                (slot_start, location_id, calendar_provider_id)
+                (slot_start, location_id, provider_id)
                 for slot_start in free_slot_starts(calendar, rules, window_start, window_end)
             ]
         )
     found.sort()
-    return found, zones
+    return found
 
 
 @lru_cache(maxsize=1 << 16)
@@ -383,6 +419,7 @@ def search_free_slots(
         end=end_bound,
         include_busy=True,
         now=now,
+        limit=limit,
     )
     if distances:
         found.sort(key=lambda s: (s[0], distances[s[1]], s[1], s[2]))
