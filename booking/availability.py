@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, or_, select
@@ -62,8 +62,7 @@ class TimeBound:
         return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
 
 
-@dataclass(frozen=True)
-class FoundSlot:
+class FoundSlot(NamedTuple):  # built by the hundred thousand: a tuple costs a third of a dataclass
     start: datetime
     end: datetime
     location_id: int
