@@ -26,6 +26,9 @@ from booking.triage.router import router as triage_router
 from core.errors import install_error_handlers
 from locations.admin_router import router as locations_admin_router
 from locations.router import router as locations_router
+from web.router import STATIC_DIR as WEB_STATIC_DIR
+from web.router import STATIC_URL as WEB_STATIC_URL
+from web.router import router as web_router
 
 SWAGGER_ASSETS = "/static/swagger-ui"
 
@@ -40,6 +43,8 @@ def create_app() -> FastAPI:
     )
     install_error_handlers(app)
     app.mount(SWAGGER_ASSETS, StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger-ui")
+    # The pages' scripts, stylesheet and icons (web/static), served with the app: no CDN, no build.
+    app.mount(WEB_STATIC_URL, StaticFiles(directory=WEB_STATIC_DIR), name="web-static")
 
     @app.get("/docs", include_in_schema=False)
     def swagger_ui() -> HTMLResponse:
@@ -70,6 +75,7 @@ def create_app() -> FastAPI:
         locations_admin_router,
         booking_admin_router,
         staff_admin_router,
+        web_router,
     ):
         app.include_router(router)
     return app
