@@ -37,10 +37,13 @@ export async function nextTimes(result, service, count = 3) {
     return list.slice(0, count).map((item) => (typeof item === "string" ? { start: item } : item));
   }
   if (given === null) return [];
+  // Several providers may be free at the same minute: ask for more and show distinct times.
   const found = await api("/v1/availability", {
-    query: { service, location: result.location.id, limit: count },
+    query: { service, location: result.location.id, limit: count * 4 },
   });
-  return found.slots;
+  const distinct = new Map();
+  for (const slot of found.slots) if (!distinct.has(slot.start)) distinct.set(slot.start, slot);
+  return [...distinct.values()].slice(0, count);
 }
 
 export function addressLines(location) {

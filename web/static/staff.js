@@ -755,7 +755,9 @@ function hoursRow(hours, index) {
   const id = (name) => `hours-${index}-${name}`;
   const select = (name, options, value) =>
     h("select", { id: id(name), name: `hours.${index}.${name}` }, options.map(([v, label]) => h("option", { value: v, selected: String(v) === String(value) }, label)));
-  const cell = (name, label, control) => h("div", { class: "field", "data-field": `hours.${index}.${name}` }, h("label", { for: id(name) }, label), control);
+  // Every row has the same visible labels; the hidden row number keeps each control's name unique.
+  const cell = (name, label, control) =>
+    h("div", { class: "field", "data-field": `hours.${index}.${name}` }, h("label", { for: id(name) }, label, h("span", { class: "visually-hidden" }, ` ${index + 1}`)), control);
   return h(
     "div",
     { class: "hours-row", dataset: { index } },
