@@ -7,6 +7,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_SECRET_KEY = "development-only-secret-change-me"
+MIN_SECRET_KEY_LENGTH = 32
 
 
 class Environment(StrEnum):
@@ -42,13 +43,20 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_default_secret_outside_development(self) -> "Settings":
-        if (
-            self.environment != Environment.development
-            and self.secret_key.get_secret_value() == DEVELOPMENT_SECRET_KEY
-        ):
+        if self.environment == Environment.development:
+            return self
+        secret = self.secret_key.get_secret_value()
+        if secret == DEVELOPMENT_SECRET_KEY:
             raise ValueError(
                 f"SECRET_KEY is still the development default; set a random SECRET_KEY "
                 f"when ENVIRONMENT={self.environment.value}"
+            )
+        # An empty or short key signs tokens anyone can forge by guessing it; HS256 wants 256 bits.
+        if len(secret) < MIN_SECRET_KEY_LENGTH:
+            raise ValueError(
+                f"SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters when "
+                f"ENVIRONMENT={self.environment.value}; make one with "
+                "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
             )
         return self
 

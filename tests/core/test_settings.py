@@ -29,6 +29,14 @@ class TestSecretKey:
         assert "SECRET_KEY" in message
         assert f"ENVIRONMENT={environment}" in message
 
+    @pytest.mark.parametrize("secret", ["", "short", "x" * 31])
+    def test_empty_or_short_secret_in_production_is_refused(self, monkeypatch, secret):
+        monkeypatch.setenv("ENVIRONMENT", "production")
+        monkeypatch.setenv("SECRET_KEY", secret)
+
+        with pytest.raises(ValidationError, match="at least 32 characters"):
+            Settings()
+
     def test_default_secret_is_allowed_in_development(self):
         settings = Settings()
 
@@ -37,12 +45,12 @@ class TestSecretKey:
 
     def test_production_starts_with_its_own_secret(self, monkeypatch):
         monkeypatch.setenv("ENVIRONMENT", "production")
-        monkeypatch.setenv("SECRET_KEY", "a-long-random-production-secret")
+        monkeypatch.setenv("SECRET_KEY", "a-long-random-production-secret-of-48-characters")
 
         settings = Settings()
 
         assert settings.environment == Environment.production
-        assert settings.secret_key.get_secret_value() == "a-long-random-production-secret"
+        assert settings.secret_key.get_secret_value() == "a-long-random-production-secret-of-48-characters"
 
     def test_secret_is_not_shown_when_settings_are_printed(self, monkeypatch):
         monkeypatch.setenv("SECRET_KEY", "do-not-leak-me")
