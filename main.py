@@ -95,8 +95,24 @@ WorkersOption = typer.Option(1, min=1, help="worker processes")
 def _default(
     ctx: typer.Context, host: str = HostOption, port: int = PortOption, workers: int = WorkersOption
 ) -> None:
+    _require_valid_settings()
     if ctx.invoked_subcommand is None:
         serve(host=host, port=port, workers=workers)
+
+
+def _require_valid_settings() -> None:
+    """A configuration mistake ends every command with what to fix, not with a traceback."""
+    from pydantic import ValidationError
+
+    from core.settings import get_settings
+
+    try:
+        get_settings()
+    except ValidationError as exc:
+        for error in exc.errors():  # messages only: the input values may hold secrets
+            setting = ".".join(str(part) for part in error["loc"]).upper()
+            typer.echo(f"configuration error: {f'{setting}: ' if setting else ''}{error['msg']}", err=True)
+        raise typer.Exit(code=2) from None
 
 
 @cli.command()

@@ -219,16 +219,19 @@ def seed_demo_data(*, session: Session) -> None:
     locations = {}
     for spec in LOCATIONS:
         fields = {k: v for k, v in spec.items() if k != "services"}
+        fields |= {"phone": INSTITUTE_PHONE, "timezone": "America/Los_Angeles"}
         location = session.exec(select(Location).where(Location.slug == spec["slug"])).first()
         if location is None:
-            location = Location(**fields, phone=INSTITUTE_PHONE, timezone="America/Los_Angeles")
+            location = Location(**fields)
+        else:
+            for field, value in fields.items():
+                setattr(location, field, value)
+        hours = [(h.weekday, h.opens_at, h.closes_at) for h in location.opening_hours]
+        if hours != WEEKDAY_HOURS:  # replaced only when edited, so a second run writes nothing
             location.opening_hours = [
                 LocationOpeningHours(weekday=day, opens_at=opens, closes_at=closes)
                 for day, opens, closes in WEEKDAY_HOURS
             ]
-        else:
-            for field, value in fields.items():
-                setattr(location, field, value)
         location.services = [services[code] for code in spec["services"]]
         session.add(location)
         locations[spec["slug"]] = location
