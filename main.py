@@ -26,6 +26,7 @@ from booking.triage.router import router as triage_router
 from core.errors import install_error_handlers
 from locations.admin_router import router as locations_admin_router
 from locations.router import router as locations_router
+from partners.router import router as partners_admin_router
 from web.router import STATIC_DIR as WEB_STATIC_DIR
 from web.router import STATIC_URL as WEB_STATIC_URL
 from web.router import router as web_router
@@ -75,6 +76,7 @@ def create_app() -> FastAPI:
         locations_admin_router,
         booking_admin_router,
         staff_admin_router,
+        partners_admin_router,
         web_router,
     ):
         app.include_router(router)

@@ -8,6 +8,7 @@ import accounts.models  # noqa: F401  (registers tables on SQLModel.metadata)
 import booking.models  # noqa: F401
 import booking.triage.models  # noqa: F401
 import locations.models  # noqa: F401
+import partners.models  # noqa: F401
 from alembic import context
 from core.database import make_engine
 from core.settings import get_settings

@@ -163,6 +163,7 @@ class Appointment(SQLModel, table=True):
     )
     reason: str = Field(default="", sa_type=Text)
     created_by_staff_id: int | None = _fk("staff_user.id", nullable=True, index=False)
+    partner_id: int | None = _fk("partner.id", nullable=True)  # booked through this partner's key
     revision: int = 0  # the calendar file's SEQUENCE: bumped on every change a patient should see
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)

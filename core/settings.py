@@ -41,6 +41,16 @@ class Settings(BaseSettings):
     hold_ttl_seconds: int = Field(default=600, ge=30, le=3600, description="how long a hold blocks a slot")
     idempotency_ttl_hours: int = Field(default=24, ge=1, description="how long Idempotency-Key replays last")
 
+    partner_cache_seconds: float = Field(
+        default=5.0, ge=0, le=300, description="how long a worker caches partners' allowed origins"
+    )
+    webhooks_enabled: bool = Field(
+        default=True, description="run the background webhook sender in each worker (tests drive it by hand)"
+    )
+    webhook_poll_seconds: float = Field(default=2.0, gt=0, le=300, description="how often it looks for work")
+    webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=60, description="per delivery attempt")
+    webhook_max_attempts: int = Field(default=6, ge=1, le=20, description="then a delivery is `failed`")
+
     @model_validator(mode="after")
     def _refuse_default_secret_outside_development(self) -> "Settings":
         if self.environment == Environment.development:
