@@ -27,6 +27,7 @@ from core.errors import install_error_handlers
 from locations.admin_router import router as locations_admin_router
 from locations.router import router as locations_router
 from partners.router import router as partners_admin_router
+from partners.webhooks import webhook_sender_lifespan
 from web.router import STATIC_DIR as WEB_STATIC_DIR
 from web.router import STATIC_URL as WEB_STATIC_URL
 from web.router import router as web_router
@@ -41,6 +42,7 @@ def create_app() -> FastAPI:
         summary="Triage, nearest-site search and appointment booking for multi-site outpatient practices.",
         docs_url=None,  # served below from local assets, so it renders on networks without internet
         redoc_url=None,
+        lifespan=webhook_sender_lifespan,  # one webhook sender thread per worker process
     )
     install_error_handlers(app)
     app.mount(SWAGGER_ASSETS, StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger-ui")

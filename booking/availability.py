@@ -43,6 +43,8 @@ from locations.models import (
     Service,
 )
 from locations.nearest import SiteFilter, nearest_site_ids
+from partners import service as partners_service
+from partners.models import Partner
 
 MAX_WINDOW_DAYS = 120
 
@@ -379,11 +381,15 @@ def search_free_slots(
     end: str | None = None,
     radius_miles: float | None = None,
     limit: int = 500,
+    partner: Partner | None = None,
 ) -> list[dict[str, Any]]:
     """Free slots of a service as JSON-ready dicts: sorted by start, then distance when `near` is given."""
     service = session.execute(select(Service).where(Service.code == service_code)).scalar()
     if service is None or not service.active:
         raise InvalidInputError.for_field("service", f"unknown service '{service_code}'", location="query")
+    partners_service.check_service_allowed(
+        session=session, partner=partner, service=service, location="query"
+    )
     now = utc_now()
     start_bound = parse_time_bound(start, field="start", default=now)
     end_bound = parse_time_bound(

@@ -5,6 +5,7 @@ from fastapi import Depends, Header, Path, Query
 from booking import service
 from booking.models import Appointment
 from core.database import SessionDep
+from partners.dependencies import RequestPartner
 
 IdempotencyKey = Annotated[
     str | None,
@@ -30,3 +31,11 @@ def patient_appointment(
 
 
 PatientAppointment = Annotated[Appointment, Depends(patient_appointment)]
+
+
+def public_actor(partner: RequestPartner) -> service.Actor:
+    """A patient on our pages, or a partner's widget when the call carries `X-Partner-Key`."""
+    return service.PATIENT if partner is None else service.Actor.for_partner(partner)
+
+
+PublicActor = Annotated[service.Actor, Depends(public_actor)]

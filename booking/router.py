@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 
 from booking import availability, service
 from booking.calendar_file import appointment_calendar
-from booking.dependencies import IdempotencyKey, PatientAppointment
+from booking.dependencies import IdempotencyKey, PatientAppointment, PublicActor
 from booking.idempotency import outcome_response
 from booking.schemas import (
     AppointmentCreate,
@@ -20,13 +20,15 @@ from booking.schemas import (
 )
 from core.database import SessionDep
 from core.errors import problem_responses
+from partners.dependencies import RequestPartner
 
 router = APIRouter(prefix="/v1", tags=["booking"])
 
 
-@router.get("/availability", response_model=SlotList, responses=problem_responses(404, 422, 503))
+@router.get("/availability", response_model=SlotList, responses=problem_responses(401, 403, 404, 422, 503))
 def list_availability(
     session: SessionDep,
+    partner: RequestPartner,
     service_code: Annotated[
         str, Query(alias="service", min_length=1, max_length=60, description="service code")
     ],
@@ -56,17 +58,20 @@ def list_availability(
         end=end,
         radius_miles=radius_miles,
         limit=limit,
+        partner=partner,
     )
     # Thousands of slots: built as plain dicts and serialised once, not validated model by model.
     return JSONResponse({"slots": slots})
 
 
-@router.post("/holds", status_code=201, response_model=HoldPublic, responses=problem_responses(409, 422))
-def hold_slot(session: SessionDep, data: HoldCreate, idempotency_key: IdempotencyKey = None) -> Response:
+@router.post(
+    "/holds", status_code=201, response_model=HoldPublic, responses=problem_responses(401, 403, 409, 422)
+)
+def hold_slot(
+    session: SessionDep, data: HoldCreate, actor: PublicActor, idempotency_key: IdempotencyKey = None
+) -> Response:
     """Hold a free slot for a few minutes while the patient fills in the form."""
-    outcome = service.create_hold(
-        session=session, data=data, actor=service.PATIENT, idempotency_key=idempotency_key
-    )
+    outcome = service.create_hold(session=session, data=data, actor=actor, idempotency_key=idempotency_key)
     return outcome_response(outcome)
 
 
@@ -76,8 +81,10 @@ def get_hold(session: SessionDep, hold_id: Annotated[str, Path(max_length=64)]) 
     return service.get_hold(session=session, hold_id=hold_id)
 
 
-@router.delete("/holds/{hold_id}", status_code=204, responses=problem_responses(404))
-def release_hold(session: SessionDep, hold_id: Annotated[str, Path(max_length=64)]) -> Response:
+@router.delete("/holds/{hold_id}", status_code=204, responses=problem_responses(401, 403, 404))
+def release_hold(
+    session: SessionDep, _partner: RequestPartner, hold_id: Annotated[str, Path(max_length=64)]
+) -> Response:
     """Release a hold: the slot is free again at once."""
     service.release_hold(session=session, hold_id=hold_id)
     return Response(status_code=204)
@@ -87,14 +94,14 @@ def release_hold(session: SessionDep, hold_id: Annotated[str, Path(max_length=64
     "/appointments",
     status_code=201,
     response_model=AppointmentCreated,
-    responses=problem_responses(409, 422),
+    responses=problem_responses(401, 403, 409, 422),
 )
 def book_appointment(
-    session: SessionDep, data: AppointmentCreate, idempotency_key: IdempotencyKey = None
+    session: SessionDep, data: AppointmentCreate, actor: PublicActor, idempotency_key: IdempotencyKey = None
 ) -> Response:
     """Book a held slot or a free slot; the response's code and manage token open it later."""
     outcome = service.book_appointment(
-        session=session, data=data, actor=service.PATIENT, idempotency_key=idempotency_key
+        session=session, data=data, actor=actor, idempotency_key=idempotency_key
     )
     return outcome_response(outcome)
 

@@ -56,6 +56,9 @@ from locations.models import (
     ProviderServiceLine,
     Service,
 )
+from partners import service as partners_service
+from partners import webhooks as partner_webhooks
+from partners.models import Partner
 
 
 @dataclass(frozen=True)
@@ -64,18 +67,31 @@ class Actor:
 
     channel: Channel
     staff_user: StaffUser | None = None
+    partner: Partner | None = None  # a public call made with this partner's publishable key
+
+    @classmethod
+    def for_partner(cls, partner: Partner) -> "Actor":
+        return cls(channel=Channel.partner, partner=partner)
 
     @property
     def is_staff(self) -> bool:
         return self.staff_user is not None
 
     @property
+    def partner_id(self) -> int | None:
+        return self.partner.id if self.partner else None
+
+    @property
     def idempotency_scope(self) -> str:
-        return f"staff:{self.staff_user.id}" if self.staff_user else f"public:{self.channel}"
+        if self.staff_user:
+            return f"staff:{self.staff_user.id}"
+        return f"partner:{self.partner.id}" if self.partner else f"public:{self.channel}"
 
     @property
     def label(self) -> str:
-        return f"staff:{self.staff_user.id} {self.staff_user.email}" if self.staff_user else "patient"
+        if self.staff_user:
+            return f"staff:{self.staff_user.id} {self.staff_user.email}"
+        return f"partner:{self.partner.id} {self.partner.name}" if self.partner else "patient"
 
 
 @dataclass(frozen=True)
@@ -130,6 +146,7 @@ def create_hold(
             start=data.start,
             online_only=not actor.is_staff,
             now=now,
+            partner=actor.partner,
         )
         row = Appointment(
             id=uuid.uuid4().hex,
@@ -137,6 +154,7 @@ def create_hold(
             hold_expires_at=now + timedelta(seconds=get_settings().hold_ttl_seconds),
             channel=actor.channel,
             created_by_staff_id=actor.staff_user.id if actor.staff_user else None,
+            partner_id=actor.partner_id,
             **_slot_columns(slot),
         )
         _claim_time(session, row, now=now)
@@ -202,6 +220,11 @@ def book_appointment(
         now = utc_now()
         if data.hold_id is not None:
             row = _convert_hold(session, data.hold_id, now=now)
+            held_service = session.get(Service, row.service_id)
+            assert held_service is not None
+            partners_service.check_service_allowed(
+                session=session, partner=actor.partner, service=held_service
+            )
         else:
             assert data.service and data.location_id and data.provider_id and data.start
             slot = resolve_slot(
@@ -212,6 +235,7 @@ def book_appointment(
                 start=data.start,
                 online_only=not actor.is_staff,
                 now=now,
+                partner=actor.partner,
             )
             row = Appointment(id=uuid.uuid4().hex, status=AppointmentStatus.held, **_slot_columns(slot))
         _check_triage(session, data.triage_id)
@@ -232,9 +256,11 @@ def book_appointment(
             row.triage_assessment_id = data.triage_id
             row.reason = data.reason
             row.created_by_staff_id = actor.staff_user.id if actor.staff_user else row.created_by_staff_id
+            row.partner_id = actor.partner_id
             row.updated_at = now
         _claim_time(session, row, now=now)
         _audit(session, row, "appointment.booked", actor, {"start": row.starts_at.isoformat()})
+        partner_webhooks.enqueue_appointment_event(session, row, "appointment.booked")
         created = AppointmentCreated(**present_appointment(session, row).model_dump(), manage_token=token)
         return Outcome(201, created.model_dump(mode="json"))
 
@@ -270,6 +296,7 @@ def resolve_slot(
     online_only: bool,
     now: datetime,
     field_prefix: str = "",
+    partner: Partner | None = None,
 ) -> ResolvedSlot:
     """The slot a request names, if the schedule rules allow booking it (422 naming the field if not)."""
     service = session.execute(select(Service).where(Service.code == service_code)).scalar()
@@ -280,6 +307,7 @@ def resolve_slot(
             f"{field_prefix}service",
             f"'{service.name}' is scheduled by our staff after a consultation; please call the practice",
         )
+    partners_service.check_service_allowed(session=session, partner=partner, service=service)
     location = session.get(Location, location_id)
     if location is None or not location.active:
         raise InvalidInputError.for_field(
@@ -374,6 +402,7 @@ def cancel_appointment(*, session: Session, appointment_id: str, actor: Actor) -
         row.updated_at = utc_now()
         session.add(row)
         _audit(session, row, "appointment.cancelled", actor, {"status": ["booked", "cancelled"]})
+        partner_webhooks.enqueue_appointment_event(session, row, "appointment.cancelled")
 
     return present_appointment(session, row)
 
@@ -421,6 +450,7 @@ def reschedule_appointment(
             actor,
             {k: [before[k], after[k]] for k in before if before[k] != after[k]},
         )
+        partner_webhooks.enqueue_appointment_event(session, row, "appointment.rescheduled")
     return present_appointment(session, row)
 
 

@@ -17,6 +17,7 @@ from locations.models import (
     ServiceLinePublic,
     ServicePublic,
 )
+from partners.dependencies import RequestPartner
 
 router = APIRouter(prefix="/v1", tags=["practice network"])
 
@@ -36,9 +37,12 @@ def list_services(
     return service.list_services(session=session, service_line=service_line)
 
 
-@router.get("/locations", response_model=LocationSearchResults, responses=problem_responses(422, 503))
+@router.get(
+    "/locations", response_model=LocationSearchResults, responses=problem_responses(401, 403, 422, 503)
+)
 def search_locations(
     session: SessionDep,
+    _partner: RequestPartner,  # a partner's key is checked (401/403) like on the booking calls
     near: Annotated[
         str | None,
         Query(

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 os.environ["ENVIRONMENT"] = "test"
 os.environ["SECRET_KEY"] = "test-secret-key-not-for-production"
 os.environ["GEOCODER"] = "offline"
+os.environ["WEBHOOKS_ENABLED"] = "false"  # webhook tests drive deliver_due_webhooks by hand
 
 import pytest  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
