@@ -26,6 +26,7 @@ from booking.triage.router import router as triage_router
 from core.errors import install_error_handlers
 from locations.admin_router import router as locations_admin_router
 from locations.router import router as locations_router
+from partners.middleware import BrowserPolicyMiddleware
 from partners.router import router as partners_admin_router
 from partners.webhooks import webhook_sender_lifespan
 from web.router import STATIC_DIR as WEB_STATIC_DIR
@@ -45,6 +46,7 @@ def create_app() -> FastAPI:
         lifespan=webhook_sender_lifespan,  # one webhook sender thread per worker process
     )
     install_error_handlers(app)
+    app.add_middleware(BrowserPolicyMiddleware)  # CORS for partner origins, framing, safe headers
     app.mount(SWAGGER_ASSETS, StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger-ui")
     # The pages' scripts, stylesheet and icons (web/static), served with the app: no CDN, no build.
     app.mount(WEB_STATIC_URL, StaticFiles(directory=WEB_STATIC_DIR), name="web-static")
