@@ -14,7 +14,6 @@ Request validation errors from FastAPI become the same 422 shape, with `errors` 
 import logging
 from http import HTTPStatus
 from typing import Any
-from urllib.parse import parse_qsl
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -225,7 +224,7 @@ def install_error_handlers(app: FastAPI) -> None:
             request=request,
         )
 
-    app.add_middleware(RefuseNulCharacters)
+    app.add_middleware(RefuseNulInPaths)
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -240,40 +239,27 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
-class RefuseNulCharacters:
-    """Refuses a URL holding a NUL character (`%00`) with a 422 naming the parameter.
+class RefuseNulInPaths:
+    """Answers a path holding a NUL character (`%00`) with a 404, before any route sees it.
 
-    No name, code, slug or address contains NUL, and PostgreSQL cannot store or even compare text
-    holding one (the driver raises), so it is refused before any route sees it. Request bodies are
-    checked by `core.schemas.InputModel`.
+    No id, code or slug contains NUL, so nothing lives at such a path; and PostgreSQL cannot store or
+    even compare text holding one (the driver raises), so letting it reach a lookup made a 500.
+    Query parameters are checked where they are declared (`core.schemas.Text`), request bodies by
+    `core.schemas.InputModel`.
     """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and (found := _nul_in_url(scope)) is not None:
-            field, location = found
-            message = "must not contain NUL (\\x00) characters"
+        if scope["type"] == "http" and "\x00" in scope["path"]:
             response = problem_response(
-                status=422,
-                slug=InvalidInputError.slug,
-                title=InvalidInputError.title,
-                detail=f"{field}: {message}",
+                status=404,
+                slug=NotFoundError.slug,
+                title=NotFoundError.title,
+                detail="There is nothing at a path holding a NUL (\\x00) character.",
                 request=Request(scope),
-                errors=[FieldError(field=field, location=location, message=message)],
             )
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)
-
-
-def _nul_in_url(scope: Scope) -> tuple[str, str] | None:
-    if "\x00" in scope["path"]:
-        return "path", "path"
-    query: bytes = scope.get("query_string", b"")
-    if b"%00" in query:  # the only way a NUL reaches a query string; cheap to rule out first
-        for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
-            if "\x00" in name or "\x00" in value:
-                return name.replace("\x00", "") or "query", "query"
-    return None

@@ -1,8 +1,21 @@
 """Base classes shared by every domain's request and response models."""
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
+
+NUL_MESSAGE = "must not contain NUL (\\x00) characters"
+
+
+def _refuse_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError(NUL_MESSAGE)
+    return value
+
+
+# Text from a query parameter: PostgreSQL cannot compare text holding NUL (the driver raises), and no
+# name, code or place holds one, so it is a 422 naming the parameter rather than a 500.
+Text = Annotated[str, AfterValidator(_refuse_nul)]
 
 
 class InputModel(BaseModel):
@@ -16,7 +29,7 @@ class InputModel(BaseModel):
         # JSON may carry "\u0000"; PostgreSQL cannot store it (the driver raises), and no real name,
         # code or address holds one, so it is a 422 on the field rather than a 500 at the database.
         if _holds_nul(value):
-            raise ValueError("must not contain NUL (\\x00) characters")
+            raise ValueError(NUL_MESSAGE)
         return value
 
 

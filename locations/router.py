@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query
 
 from core.database import SessionDep
 from core.errors import problem_responses
+from core.schemas import Text
 from locations import nearest, service
 from locations.dependencies import ValidLocation
 from locations.models import (
@@ -31,7 +32,7 @@ def list_service_lines(session: SessionDep) -> list[ServiceLineAdmin]:
 @router.get("/services", response_model=list[ServicePublic], responses=problem_responses(422))
 def list_services(
     session: SessionDep,
-    service_line: Annotated[str | None, Query(description="only this service line's visit types")] = None,
+    service_line: Annotated[Text | None, Query(description="only this service line's visit types")] = None,
 ) -> list[ServiceAdmin]:
     """Visit types; `bookable_online` says whether a patient may book one without staff."""
     return service.list_services(session=session, service_line=service_line)
@@ -44,16 +45,16 @@ def search_locations(
     session: SessionDep,
     _partner: RequestPartner,  # a partner's key is checked (401/403) like on the booking calls
     near: Annotated[
-        str | None,
+        Text | None,
         Query(
             max_length=200,
             description="a US ZIP code, `lat,lon`, or a place such as `Glendale, CA`",
             examples=["91006"],
         ),
     ] = None,
-    service_line: Annotated[str | None, Query(description="only sites offering this service line")] = None,
+    service_line: Annotated[Text | None, Query(description="only sites offering this service line")] = None,
     service_code: Annotated[
-        str | None, Query(alias="service", description="only sites offering this service (code)")
+        Text | None, Query(alias="service", description="only sites offering this service (code)")
     ] = None,
     radius_miles: Annotated[float | None, Query(gt=0, le=5000, description="only sites this close")] = None,
     limit: Annotated[

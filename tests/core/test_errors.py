@@ -167,6 +167,10 @@ class TestOddInput:
 
         assert_problem(response, 422, field="location_ids.0", location="body")
 
+    @pytest.mark.parametrize("path", ["/v1/locations/glen%00dale", "/v1/no%00where"])
+    def test_nul_character_in_the_path_is_a_404(self, client, path):
+        assert_problem(client.get(path), 404)
+
     def test_nul_character_in_the_query_is_a_422_naming_the_parameter(self, client):
         response = client.get("/v1/locations", params={"service_line": "physiatry\x00"})
 
