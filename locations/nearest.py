@@ -6,22 +6,29 @@ A network may hold 10,000 sites, so exact distances are computed only for a few 
        half-width r around the origin, over the indexed (latitude, longitude) columns;
     2. a fast great-circle (haversine) distance ranks those candidates; only the ones within r count
        toward `limit`, since a site just outside the box may be nearer than one in its corner;
-    3. if fewer than `limit` are within r, r grows and the box is queried again, up to the radius
-       asked for (or the whole globe);
-    4. the short list gets exact geodesic distances (geopy, WGS-84), which set the final order.
+    3. if fewer than `limit` are within r, r grows (by the density seen so far) and the box is
+       queried again, up to the radius asked for (or the whole globe);
+    4. the short list gets exact geodesic distances (WGS-84, as geopy computes them), which set the
+       final order.
+
+This is the hot path of the public locator, so it talks to the database in SQLAlchemy Core with
+statements built once per shape (no ORM objects), and computes geodesics without geopy's wrappers.
 """
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
 
-from geopy.distance import geodesic
-from sqlalchemy import select
+from geographiclib.geodesic import Geodesic
+from sqlalchemy import Select, and_, bindparam, or_, select
+from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from core.errors import InvalidInputError
-from locations import service as catalog
 from locations.geocoding import GeoPoint, resolve_near
-from locations.models import Location, LocationMatch, LocationService, Service, ServiceLine
+from locations.models import Location, LocationService, Service, ServiceLine
+from locations.public_view import public_locations_by_id
 
 EARTH_RADIUS_MILES = 3958.7613
 MILES_PER_DEGREE_LATITUDE = 69.0
@@ -32,11 +39,29 @@ WHOLE_EARTH_MILES = 12_500.0
 SLACK = 1.01**2
 DEFAULT_LIMIT_NEAR = 10
 
+# geopy's WGS-84 in kilometres, and its kilometres-to-miles step: geodesic_miles() returns exactly
+# `geopy.distance.geodesic(a, b).miles`, without the Point and Distance objects it builds per call.
+_WGS84_KM = Geodesic(6378.137, 1 / 298.257223563)
+_KM_PER_MILE = 1.609344
+
+_location = Location.__table__  # type: ignore[attr-defined]
+_location_service = LocationService.__table__  # type: ignore[attr-defined]
+_service = Service.__table__  # type: ignore[attr-defined]
+_service_line = ServiceLine.__table__  # type: ignore[attr-defined]
+
 
 @dataclass(frozen=True)
 class SiteFilter:
     service_line_id: int | None = None
     service_id: int | None = None
+
+
+@dataclass(frozen=True)
+class BoundingBox:
+    """Latitude range and longitude ranges (none: every longitude; two: across the antimeridian)."""
+
+    latitude: tuple[float, float]
+    longitudes: tuple[tuple[float, float], ...]
 
 
 def haversine_miles(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -46,8 +71,33 @@ def haversine_miles(lat1: float, lon1: float, lat2: float, lon2: float) -> float
     return 2 * EARTH_RADIUS_MILES * math.asin(min(1.0, math.sqrt(a)))
 
 
+# A pure function of four numbers costing ~75 us in pure Python, asked again for the same origin
+# (cached geocodes of popular ZIPs) and sites: remembering the last 32,768 (a few MB) is safe,
+# since nothing about a pair of points can go stale.
+@lru_cache(maxsize=32_768)
 def geodesic_miles(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    return float(geodesic((lat1, lon1), (lat2, lon2)).miles)
+    # `or 0.0` as geopy's Point does: -0.0 becomes 0.0, so results match it bit for bit.
+    kilometers = _WGS84_KM.Inverse(lat1 or 0.0, lon1 or 0.0, lat2 or 0.0, lon2 or 0.0, Geodesic.DISTANCE)
+    return float(kilometers["s12"]) / _KM_PER_MILE
+
+
+def bounding_box(latitude: float, longitude: float, radius_miles: float) -> BoundingBox:
+    """A box holding every point within `radius_miles` (haversine) of the origin."""
+    dlat = radius_miles / MILES_PER_DEGREE_LATITUDE
+    latitudes = (latitude - dlat, latitude + dlat)
+    widest_latitude = abs(latitude) + dlat
+    if widest_latitude >= 89.9:  # the circle may reach over a pole, where every longitude meets
+        return BoundingBox(latitudes, ())
+    # Longitude degrees shrink toward the poles, so the box is as wide as at its widest latitude.
+    dlon = radius_miles / (MILES_PER_DEGREE_LATITUDE * math.cos(math.radians(widest_latitude)))
+    if dlon >= 180:
+        return BoundingBox(latitudes, ())
+    west, east = longitude - dlon, longitude + dlon
+    if west < -180:  # wraps past the antimeridian: two ranges, one each side
+        return BoundingBox(latitudes, ((-180.0, east), (west + 360, 180.0)))
+    if east > 180:
+        return BoundingBox(latitudes, ((west, 180.0), (-180.0, east - 360)))
+    return BoundingBox(latitudes, ((west, east),))
 
 
 def find_nearest_locations(
@@ -58,17 +108,21 @@ def find_nearest_locations(
     service: str | None = None,
     radius_miles: float | None = None,
     limit: int | None = None,
-) -> list[LocationMatch]:
-    """Active sites nearest to `near` (nearest first, miles to 0.1), or all active sites without it."""
-    site_filter = _site_filter(session, service_line=service_line, service=service)
+) -> list[dict[str, Any]]:
+    """Active sites nearest to `near` (nearest first, miles to 0.1), or all active sites without it.
+
+    Each result is `{location, distance_miles}` as plain data, in the shape of `LocationMatch`.
+    """
+    connection = session.connection()
+    site_filter = _site_filter(connection, service_line=service_line, service=service)
     if near is None:
         if radius_miles is not None:
             raise InvalidInputError.for_field(
                 "radius_miles", "needs `near`: a radius is measured from somewhere", location="query"
             )
-        ids = _all_site_ids(session, site_filter, limit=limit)
-        presented = catalog.present_locations_by_id(session=session, location_ids=ids)
-        return [LocationMatch(location=presented[i], distance_miles=None) for i in ids]
+        ids = _all_site_ids(connection, site_filter, limit=limit)
+        presented = public_locations_by_id(connection, ids)
+        return [{"location": presented[i], "distance_miles": None} for i in ids]
 
     origin = resolve_near(near)
     nearest = nearest_site_ids(
@@ -78,8 +132,8 @@ def find_nearest_locations(
         radius_miles=radius_miles,
         limit=limit or DEFAULT_LIMIT_NEAR,
     )
-    presented = catalog.present_locations_by_id(session=session, location_ids=[i for i, _ in nearest])
-    return [LocationMatch(location=presented[i], distance_miles=round(d, 1)) for i, d in nearest]
+    presented = public_locations_by_id(connection, [i for i, _ in nearest])
+    return [{"location": presented[i], "distance_miles": round(d, 1)} for i, d in nearest]
 
 
 def nearest_site_ids(
@@ -91,99 +145,139 @@ def nearest_site_ids(
     limit: int,
 ) -> list[tuple[int, float]]:
     """(location id, geodesic miles) of the `limit` nearest matching sites within the radius."""
+    connection = session.connection()
+    lat0, lon0 = origin.latitude, origin.longitude
     max_radius = min(radius_miles, WHOLE_EARTH_MILES) if radius_miles is not None else WHOLE_EARTH_MILES
     radius = min(FIRST_SEARCH_RADIUS_MILES, max_radius)
     while True:
         # The box reaches past r by the error margin, so every site truly within r is in it.
         candidates = [
-            (site_id, haversine_miles(origin.latitude, origin.longitude, lat, lon), lat, lon)
-            for site_id, lat, lon in _sites_in_box(session, origin, radius * SLACK, site_filter)
+            (haversine_miles(lat0, lon0, lat, lon), site_id, lat, lon)
+            for site_id, lat, lon in _sites_in_box(
+                connection, bounding_box(lat0, lon0, radius * SLACK), site_filter
+            )
         ]
-        if sum(1 for c in candidates if c[1] <= radius) >= limit or radius >= max_radius:
+        within = sum(1 for c in candidates if c[0] <= radius)
+        if within >= limit or radius >= max_radius:
             break
-        radius = min(radius * 4, max_radius)
+        radius = min(radius * _growth(within, limit), max_radius)
 
-    candidates.sort(key=lambda c: c[1])
+    candidates.sort()
     if len(candidates) > limit:
-        cutoff = candidates[limit - 1][1] * SLACK
-        candidates = [c for c in candidates if c[1] <= cutoff]
-    exact = [
-        (site_id, geodesic_miles(origin.latitude, origin.longitude, lat, lon))
-        for site_id, _, lat, lon in candidates
-    ]
+        cutoff = candidates[limit - 1][0] * SLACK
+        candidates = [c for c in candidates if c[0] <= cutoff]
+    exact = [(site_id, geodesic_miles(lat0, lon0, lat, lon)) for _, site_id, lat, lon in candidates]
     if radius_miles is not None:
         exact = [(site_id, miles) for site_id, miles in exact if miles <= radius_miles]
     exact.sort(key=lambda pair: (pair[1], pair[0]))
     return exact[:limit]
 
 
-def _site_filter(session: Session, *, service_line: str | None, service: str | None) -> SiteFilter:
+def _growth(found: int, wanted: int) -> float:
+    """How much to widen the search: to where the density seen so far should give `wanted`.
+
+    Sites per area grow with r², so r · sqrt(wanted / found) should hold enough; a small margin
+    saves most third queries. Bounded both ways: at least 1.25 (progress), at most 3 (a box three
+    times as wide already scans nine times the rows).
+    """
+    if found == 0:
+        return 3.0
+    return min(3.0, max(1.25, math.sqrt(wanted / found) * 1.1))
+
+
+def _site_filter(connection: Connection, *, service_line: str | None, service: str | None) -> SiteFilter:
     line_id = service_id = None
     # Deactivated lines and services are unknown to the public, just as in GET /v1/services.
     if service_line is not None:
-        line = session.execute(
-            select(ServiceLine.id).where(ServiceLine.code == service_line, ServiceLine.active)
+        line_id = connection.execute(
+            select(_service_line.c.id).where(_service_line.c.code == service_line, _service_line.c.active)
         ).scalar()
-        if line is None:
+        if line_id is None:
             known = ", ".join(
-                session.execute(
-                    select(ServiceLine.code).where(ServiceLine.active).order_by(ServiceLine.id)
+                connection.execute(
+                    select(_service_line.c.code).where(_service_line.c.active).order_by(_service_line.c.id)
                 ).scalars()
             )
             raise InvalidInputError.for_field(
                 "service_line", f"unknown service line '{service_line}'; known: {known}", location="query"
             )
-        line_id = line
     if service is not None:
-        found = session.execute(
-            select(Service.id)
-            .join(ServiceLine, ServiceLine.id == Service.service_line_id)
-            .where(Service.code == service, Service.active, ServiceLine.active)
+        service_id = connection.execute(
+            select(_service.c.id)
+            .join(_service_line, _service_line.c.id == _service.c.service_line_id)
+            .where(_service.c.code == service, _service.c.active, _service_line.c.active)
         ).scalar()
-        if found is None:
+        if service_id is None:
             raise InvalidInputError.for_field(
                 "service", f"unknown service '{service}'; see GET /v1/services", location="query"
             )
-        service_id = found
     return SiteFilter(service_line_id=line_id, service_id=service_id)
 
 
-def _filtered_sites(site_filter: SiteFilter):  # type: ignore[no-untyped-def]
-    query = select(Location.id, Location.latitude, Location.longitude).where(Location.active)
-    if site_filter.service_id is not None or site_filter.service_line_id is not None:
+def _filtered_sites(*, by_service: bool, by_line: bool) -> Select[Any]:
+    query = select(_location.c.id, _location.c.latitude, _location.c.longitude).where(_location.c.active)
+    if by_service or by_line:
         offering = (
-            select(LocationService.location_id)
-            .join(Service, Service.id == LocationService.service_id)
-            .join(ServiceLine, ServiceLine.id == Service.service_line_id)
-            .where(Service.active, ServiceLine.active)
+            select(_location_service.c.location_id)
+            .join(_service, _service.c.id == _location_service.c.service_id)
+            .join(_service_line, _service_line.c.id == _service.c.service_line_id)
+            .where(_service.c.active, _service_line.c.active)
         )
-        if site_filter.service_id is not None:
-            offering = offering.where(Service.id == site_filter.service_id)
-        if site_filter.service_line_id is not None:
-            offering = offering.where(Service.service_line_id == site_filter.service_line_id)
-        query = query.where(Location.id.in_(offering))  # type: ignore[union-attr]
+        if by_service:
+            offering = offering.where(_service.c.id == bindparam("service_id"))
+        if by_line:
+            offering = offering.where(_service.c.service_line_id == bindparam("service_line_id"))
+        query = query.where(_location.c.id.in_(offering))
     return query
 
 
-def _all_site_ids(session: Session, site_filter: SiteFilter, *, limit: int | None) -> list[int]:
+def _filter_params(site_filter: SiteFilter) -> dict[str, int]:
+    params = {}
+    if site_filter.service_id is not None:
+        params["service_id"] = site_filter.service_id
+    if site_filter.service_line_id is not None:
+        params["service_line_id"] = site_filter.service_line_id
+    return params
+
+
+def _all_site_ids(connection: Connection, site_filter: SiteFilter, *, limit: int | None) -> list[int]:
     """Ids in name order; the limit applies after ordering, so it keeps the first names."""
-    query = _filtered_sites(site_filter).order_by(Location.name, Location.id).limit(limit)
-    return [row[0] for row in session.execute(query)]
+    query = (
+        _filtered_sites(
+            by_service=site_filter.service_id is not None, by_line=site_filter.service_line_id is not None
+        )
+        .order_by(_location.c.name, _location.c.id)
+        .limit(limit)
+    )
+    return list(connection.execute(query, _filter_params(site_filter)).scalars())
+
+
+@lru_cache(maxsize=32)
+def _box_query(*, by_service: bool, by_line: bool, longitude_ranges: int) -> Select[Any]:
+    """The box statement of one shape, built once: building a statement costs more than running it."""
+    query = _filtered_sites(by_service=by_service, by_line=by_line).where(
+        _location.c.latitude.between(bindparam("south"), bindparam("north"))
+    )
+    ranges = [
+        _location.c.longitude.between(bindparam(f"west_{i}"), bindparam(f"east_{i}"))
+        for i in range(longitude_ranges)
+    ]
+    if ranges:
+        query = query.where(or_(*ranges) if len(ranges) > 1 else and_(*ranges))
+    return query
 
 
 def _sites_in_box(
-    session: Session, origin: GeoPoint, radius_miles: float, site_filter: SiteFilter
+    connection: Connection, box: BoundingBox, site_filter: SiteFilter
 ) -> list[tuple[int, float, float]]:
-    dlat = radius_miles / MILES_PER_DEGREE_LATITUDE
-    query = _filtered_sites(site_filter).where(
-        Location.latitude.between(origin.latitude - dlat, origin.latitude + dlat)  # type: ignore[attr-defined]
+    query = _box_query(
+        by_service=site_filter.service_id is not None,
+        by_line=site_filter.service_line_id is not None,
+        longitude_ranges=len(box.longitudes),
     )
-    # Longitude degrees shrink toward the poles; near them (or across the antimeridian) the box
-    # covers every longitude.
-    widest_latitude = min(89.9, abs(origin.latitude) + dlat)
-    dlon = radius_miles / (MILES_PER_DEGREE_LATITUDE * math.cos(math.radians(widest_latitude)))
-    if dlon < 180 and origin.longitude - dlon >= -180 and origin.longitude + dlon <= 180:
-        query = query.where(
-            Location.longitude.between(origin.longitude - dlon, origin.longitude + dlon)  # type: ignore[attr-defined]
-        )
-    return [(row[0], row[1], row[2]) for row in session.execute(query)]
+    params: dict[str, float | int] = {"south": box.latitude[0], "north": box.latitude[1]}
+    for i, (west, east) in enumerate(box.longitudes):
+        params[f"west_{i}"], params[f"east_{i}"] = west, east
+    return [
+        (row[0], row[1], row[2]) for row in connection.execute(query, params | _filter_params(site_filter))
+    ]

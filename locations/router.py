@@ -2,7 +2,8 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
+from pydantic_core import to_json
 
 from core.database import SessionDep
 from core.errors import problem_responses
@@ -60,7 +61,7 @@ def search_locations(
     limit: Annotated[
         int | None, Query(ge=1, le=500, description="at most this many (default 10 with `near`)")
     ] = None,
-) -> LocationSearchResults:
+) -> Response:
     """Active sites nearest first with their distance in miles; without `near`, all active sites."""
     matches = nearest.find_nearest_locations(
         session=session,
@@ -70,7 +71,10 @@ def search_locations(
         radius_miles=radius_miles,
         limit=limit,
     )
-    return LocationSearchResults(results=matches)
+    # Serialized here rather than validated again by FastAPI: the results are built in exactly the
+    # response model's shape (tests hold each to GET /v1/locations/{id}), and re-validating them
+    # cost about a sixth of a search.
+    return Response(to_json({"results": matches}), media_type="application/json")
 
 
 @router.get("/locations/{id_or_slug}", response_model=LocationPublic, responses=problem_responses(404))

@@ -4,8 +4,6 @@ Read functions return API schemas (they know which relationships to load); write
 one unit of work each and commit it.
 """
 
-from collections.abc import Iterable
-
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, select
@@ -182,14 +180,6 @@ def present_location(location: Location) -> LocationAdmin:
         ],
         active=location.active,
     )
-
-
-def present_locations_by_id(*, session: Session, location_ids: Iterable[int]) -> dict[int, LocationAdmin]:
-    ids = list(location_ids)
-    if not ids:
-        return {}
-    locations = session.exec(_location_query().where(Location.id.in_(ids)))  # type: ignore[union-attr]
-    return {location.id: present_location(location) for location in locations}  # type: ignore[misc]
 
 
 def list_locations(*, session: Session, include_inactive: bool = False) -> list[LocationAdmin]:

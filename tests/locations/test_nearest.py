@@ -1,17 +1,20 @@
 """The bounding-box search must find exactly what ranking every site by geodesic distance finds."""
 
 import itertools
+import math
 import random
 
 import pytest
+from geopy.distance import geodesic
 from sqlmodel import Session
 
 from locations.geocoding import GeoPoint
 from locations.models import Location
 from locations.nearest import (
+    EARTH_RADIUS_MILES,
     SiteFilter,
+    bounding_box,
     find_nearest_locations,
-    geodesic_miles,
     haversine_miles,
     nearest_site_ids,
 )
@@ -47,6 +50,11 @@ def add_sites(
     return sites
 
 
+def geodesic_miles(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """The reference: geopy's own geodesic, not the search's (which may take shortcuts to it)."""
+    return float(geodesic((lat1, lon1), (lat2, lon2)).miles)
+
+
 def brute_force(
     sites: list[Location], origin: GeoPoint, *, limit: int, radius_miles: float | None = None
 ) -> list[tuple[int, float]]:
@@ -78,6 +86,52 @@ class TestHaversine:
         sphere, ellipsoid = haversine_miles(*a, *b), geodesic_miles(*a, *b)
 
         assert abs(sphere - ellipsoid) <= 0.006 * ellipsoid
+
+
+def destination(lat: float, lon: float, bearing: float, miles: float) -> tuple[float, float]:
+    """The point `miles` from (lat, lon) along `bearing`, on the haversine's sphere."""
+    phi1, lambda1, theta = math.radians(lat), math.radians(lon), math.radians(bearing)
+    delta = miles / EARTH_RADIUS_MILES
+    phi2 = math.asin(math.sin(phi1) * math.cos(delta) + math.cos(phi1) * math.sin(delta) * math.cos(theta))
+    lambda2 = lambda1 + math.atan2(
+        math.sin(theta) * math.sin(delta) * math.cos(phi1), math.cos(delta) - math.sin(phi1) * math.sin(phi2)
+    )
+    return math.degrees(phi2), (math.degrees(lambda2) + 540) % 360 - 180
+
+
+def in_box(box, lat: float, lon: float) -> bool:
+    south, north = box.latitude
+    return south <= lat <= north and (
+        not box.longitudes or any(west <= lon <= east for west, east in box.longitudes)
+    )
+
+
+class TestBoundingBox:
+    def test_holds_every_point_within_the_radius_anywhere_on_earth(self):
+        rng = random.Random(6)
+        for _ in range(20_000):
+            lat = rng.choice([rng.uniform(-90, 90), rng.uniform(85, 90), rng.uniform(-90, -85)])
+            lon = rng.choice([rng.uniform(-180, 180), rng.uniform(175, 180), rng.uniform(-180, -175)])
+            radius = 10 ** rng.uniform(-1, 4)
+            point = destination(lat, lon, rng.uniform(0, 360), radius * rng.uniform(0, 1))
+
+            assert in_box(bounding_box(lat, lon, radius), *point), (lat, lon, radius, point)
+
+    def test_is_narrow_where_it_can_be(self):
+        box = bounding_box(34.14, -118.02, 25.0)
+
+        assert box.longitudes and box.longitudes[0][1] - box.longitudes[0][0] < 1.0
+        assert box.latitude[1] - box.latitude[0] < 1.0
+
+    def test_across_the_antimeridian_is_two_ranges_not_every_longitude(self):
+        box = bounding_box(-17.8, 179.9, 50.0)
+
+        assert len(box.longitudes) == 2
+        assert in_box(box, -17.8, -179.9) and not in_box(box, -17.8, 0.0)
+
+    def test_reaching_over_a_pole_covers_every_longitude(self):
+        # 10 miles from a point 3.5 miles from the pole reaches the far side of it.
+        assert bounding_box(89.95, 0.0, 10.0).longitudes == ()
 
 
 class TestNearestSiteIdsAcrossTheUS:
@@ -172,6 +226,19 @@ class TestNearestSiteIdsAtTheEdgesOfTheMap:
 
         assert found == brute_force(world_sites, point, limit=limit, radius_miles=radius)
 
+    def test_site_just_over_the_pole_is_found_within_a_small_radius(self, session):
+        over_the_pole, _ = add_sites(session, [(89.98, 180.0), (80.0, 0.0)])
+
+        found = nearest_site_ids(
+            session,
+            GeoPoint(89.95, 0.0, "near the pole"),
+            site_filter=SiteFilter(),
+            radius_miles=5.0,
+            limit=1,
+        )
+
+        assert found and found[0][0] == over_the_pole.id
+
     def test_sites_across_the_antimeridian_are_neighbours(self, session, world_sites):
         east = add_sites(session, [(-17.8, 179.999)])[0]
 
@@ -222,7 +289,7 @@ class TestFilteredSearch:
             )
 
             expected = brute_force(eligible, GeoPoint(lat, lon, "x"), limit=7)
-            assert [(m.location.id, m.distance_miles) for m in matches] == [
+            assert [(m["location"]["id"], m["distance_miles"]) for m in matches] == [
                 (site_id, round(miles, 1)) for site_id, miles in expected
             ]
 
@@ -242,6 +309,6 @@ class TestFilteredSearch:
             session=session, near=f"{lat},{lon}", service_line="pain_line", limit=10
         )
 
-        assert [m.location.id for m in matches] == [
+        assert [m["location"]["id"] for m in matches] == [
             site_id for site_id, _ in brute_force(eligible, GeoPoint(lat, lon, "x"), limit=10)
         ]

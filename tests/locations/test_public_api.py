@@ -2,8 +2,10 @@
 
 import pytest
 from geopy.distance import geodesic
+from sqlmodel import select
 
 from locations.demo import LOCATIONS
+from locations.models import Location
 from tests.factories import make_location, make_service, make_service_line
 from tests.problems import assert_problem
 
@@ -356,3 +358,18 @@ class TestSearchLocationsWithOnlineGeocoder:
         online_geocoder.failing = True
 
         assert slugs(client.get("/v1/locations", params={"near": "91204"}))[0] == "glendale"
+
+
+@pytest.mark.usefixtures("demo")
+class TestOneViewOfASite:
+    @pytest.mark.parametrize("params", [{"near": "91204"}, {}], ids=["near", "all"])
+    def test_search_results_show_each_site_exactly_as_get_location_does(self, client, session, params):
+        glendale = session.exec(select(Location).where(Location.slug == "glendale")).one()
+        retired = make_service(session, make_service_line(session, code="physiatry"), active=False)
+        glendale.services.append(retired)  # offered, but deactivated: shown in neither view
+        session.add(glendale)
+        session.commit()
+
+        for match in client.get("/v1/locations", params=params).json()["results"]:
+            location = match["location"]
+            assert client.get(f"/v1/locations/{location['id']}").json() == location
