@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.live_server import PROJECT_ROOT, free_port
+from tests.live_server import free_port
 from tests.web.conftest import Live, screenshot
 from tests.web.flows import (
     answer_routine_questions,
@@ -28,14 +28,7 @@ from tests.web.flows import (
 )
 from tests.web.test_patient_page import new_patient
 
-PARTNER_BACKEND = (PROJECT_ROOT / "partners" / "router.py").exists()
-
-pytestmark = [
-    pytest.mark.slow,
-    # The partner backend (admin API, X-Partner-Key, CSP frame-ancestors) is built alongside these
-    # pages; until it is in the tree these tests describe its contract and are expected to fail.
-    pytest.mark.xfail(not PARTNER_BACKEND, reason="partner backend not merged yet", strict=False),
-]
+pytestmark = pytest.mark.slow
 
 PARTNER_PAGE = """<!doctype html>
 <html lang="en">

@@ -196,3 +196,97 @@ class TestLanguagesAndWidths:
         expect(phone.locator("fieldset.question").first).to_be_visible()
         width = phone.evaluate("document.documentElement.scrollWidth")
         assert width <= 360, f"the page is {width} px wide at a 360 px viewport"
+
+
+def tab_to(page: Any, selector: str, limit: int = 80) -> None:
+    """Press Tab until the element matching `selector` has the focus, as a keyboard user would."""
+    for _ in range(limit):
+        if page.evaluate("s => document.activeElement?.matches(s) ?? false", selector):
+            return
+        page.keyboard.press("Tab")
+    raise AssertionError(f"{selector} never got the focus in {limit} presses of Tab")
+
+
+def focus_is_visible(page: Any) -> bool:
+    return bool(page.evaluate("getComputedStyle(document.activeElement).outlineStyle !== 'none'"))
+
+
+class TestKeyboardOnly:
+    def test_a_patient_books_with_the_keyboard_alone(self, live: Live, phone: Any) -> None:
+        page = phone
+        page.goto(f"{live.url}/")
+        expect(page.locator("fieldset.question").first).to_be_visible()
+        page.keyboard.press("Tab")
+        expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+
+        tab_to(page, "input[name=red_flags][value=none]")
+        assert focus_is_visible(page)
+        page.keyboard.press("Space")
+        tab_to(page, "input[name=pain_area]")
+        page.keyboard.press("Space")  # the first choice: lower back
+        tab_to(page, "input[name=duration]")
+        page.keyboard.press("ArrowDown")
+        page.keyboard.press("ArrowDown")  # more than 3 months
+        tab_to(page, "#triage-submit")
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("heading", name="Our recommendation")).to_be_focused()
+
+        tab_to(page, "#near")
+        page.keyboard.type("91006")
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("heading", name="Sites near you")).to_be_focused()
+
+        tab_to(page, ".chip-button")
+        assert focus_is_visible(page)
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("heading", name="Your details")).to_be_focused()
+
+        patient = new_patient("Kai")
+        tab_to(page, "#given-name")
+        for value in (patient["given_name"], patient["family_name"]):
+            page.keyboard.type(value)
+            page.keyboard.press("Tab")
+        page.keyboard.type("04121975")  # a date field takes its digits in the locale's order
+        tab_to(page, "#phone")
+        page.keyboard.type(patient["phone"])
+        tab_to(page, "#email")
+        page.keyboard.type(patient["email"])
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("heading", name="You are booked")).to_be_focused()
+        assert [a["status"] for a in live.patient_appointments(patient["family_name"])] == ["booked"]
+
+
+class TestNextAvailable:
+    def test_a_bare_next_available_start_from_the_search_is_held_in_one_click(
+        self, live: Live, phone: Any
+    ) -> None:
+        # The locator may return each site's first free start (`next_available`); the page shows it and
+        # holds exactly that time when it is chosen, as it does with the times it asks for itself.
+        with live.api() as client:
+            first = client.get(
+                "/v1/availability", params={"service": "pain_consultation", "location": "arcadia", "limit": 1}
+            ).json()["slots"][0]
+
+        def with_next_available(route: Any) -> None:
+            found = route.fetch().json()
+            for result in found["results"]:
+                result["next_available"] = first["start"] if result["location"]["slug"] == "arcadia" else None
+            route.fulfill(json=found)
+
+        page = phone
+        page.route(re.compile(r"/v1/locations\?"), with_next_available)
+        page.goto(f"{live.url}/")
+        answer_routine_questions(page)
+        find_sites_by_zip(page, "91006")
+        arcadia = page.locator(".site", has_text="Arcadia")
+        expect(arcadia.locator(".chip-button")).to_have_count(1)
+        expect(page.locator(".site", has_text="Glendale")).to_contain_text("No free times")
+        arcadia.locator(".chip-button").click()
+        expect(page.get_by_role("heading", name="Your details")).to_be_visible()
+        # Held: the API no longer offers that provider at that time.
+        with live.api() as client:
+            taken = client.get(
+                "/v1/availability",
+                params={"service": "pain_consultation", "location": "arcadia", "limit": 1},
+            ).json()["slots"][0]
+        assert taken["start"] != first["start"] or taken["provider_id"] != first["provider_id"]

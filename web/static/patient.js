@@ -140,11 +140,8 @@ function renderSites(results) {
       siteCard(result, {
         service,
         onChoose: (chosen) => openTimes(chosen),
-        onPickTime: (chosen, slot, button) => {
-          // A time that names its provider is held at once; a bare start opens its day.
-          if (slot.provider_id) pickSlot(chosen, { service, location_id: chosen.location.id, ...slot }, button);
-          else openTimes(chosen, slot.start);
-        },
+        // A time still free is held at once; one just taken opens its day to pick another.
+        onPickTime: (chosen, slot, button, start) => (slot ? pickSlot(chosen, slot, button) : openTimes(chosen, start)),
       }),
     ),
   );

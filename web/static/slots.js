@@ -28,8 +28,8 @@ export function currentPosition() {
 }
 
 // `next_available` may come with each search result (a start, a slot, or a list of them); without
-// it the site's first free slots are asked for. A time that carries its provider can be held at
-// once; a bare start opens that day's times.
+// it the site's first free slots are asked for. Either way a chosen time is held at once when it is
+// still free (a bare start is first matched to its slot); otherwise that day's times open.
 export async function nextTimes(result, service, count = 3) {
   const given = result.next_available;
   if (given !== undefined && given !== null) {
@@ -44,6 +44,18 @@ export async function nextTimes(result, service, count = 3) {
   const distinct = new Map();
   for (const slot of found.slots) if (!distinct.has(slot.start)) distinct.set(slot.start, slot);
   return [...distinct.values()].slice(0, count);
+}
+
+// A bare start (a `next_available` without its provider) made bookable: the free slot starting at
+// exactly that instant, or null when it has just been taken.
+export async function exactSlot(service, locationId, start) {
+  try {
+    const found = await api("/v1/availability", { query: { service, location: locationId, start, limit: 1 } });
+    const [slot] = found.slots;
+    return slot && Date.parse(slot.start) === Date.parse(start) ? slot : null;
+  } catch {
+    return null;
+  }
 }
 
 export function addressLines(location) {
@@ -96,7 +108,13 @@ export function siteCard(result, { service, onChoose, onPickTime, headingLevel =
                 {
                   type: "button",
                   class: "chip-button",
-                  onclick: (event) => onPickTime(result, slot, event.currentTarget),
+                  onclick: async (event) => {
+                    const button = event.currentTarget;
+                    const full = slot.provider_id
+                      ? { service, location_id: location.id, ...slot }
+                      : await busy(button, () => exactSlot(service, location.id, slot.start));
+                    onPickTime(result, full, button, slot.start);
+                  },
                 },
                 formatWhen(slot.start, location.timezone),
               ),

@@ -274,8 +274,8 @@ $("#staff-find").addEventListener("submit", async (event) => {
               service,
               headingLevel: "h4",
               onChoose: (chosen) => openTimes(chosen, service),
-              onPickTime: (chosen, slot, button) =>
-                slot.provider_id ? chooseSlot(chosen, { service, location_id: chosen.location.id, ...slot }, button) : openTimes(chosen, service, slot.start),
+              onPickTime: (chosen, slot, button, start) =>
+                slot ? chooseSlot(chosen, slot, button) : openTimes(chosen, service, start),
             }),
           )
         : h("p", { class: "empty" }, t("sites.none")),
