@@ -1,6 +1,6 @@
 """Tables and API schemas of the practice network: service lines, services, sites, providers."""
 
-from datetime import time
+from datetime import datetime, time
 from typing import Literal
 from zoneinfo import available_timezones
 
@@ -311,6 +311,9 @@ class LocationUpdate(InputModel):
 class LocationMatch(BaseModel):
     location: LocationPublic
     distance_miles: float | None
+    next_available: datetime | None = Field(
+        default=None, description="with `service`: the site's first free start for it, in its zone"
+    )
 
 
 class LocationSearchResults(BaseModel):

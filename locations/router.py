@@ -5,10 +5,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from pydantic_core import to_json
 
+from booking.locator import find_sites_with_next_available
 from core.database import SessionDep
 from core.errors import problem_responses
 from core.schemas import Text
-from locations import nearest, service
+from locations import service
 from locations.dependencies import ValidLocation
 from locations.models import (
     LocationAdmin,
@@ -62,8 +63,9 @@ def search_locations(
         int | None, Query(ge=1, le=500, description="at most this many (default 10 with `near`)")
     ] = None,
 ) -> Response:
-    """Active sites nearest first with their distance in miles; without `near`, all active sites."""
-    matches = nearest.find_nearest_locations(
+    """Active sites nearest first with their distance in miles; without `near`, all active sites.
+    With `service`, each site also carries `next_available`: its first free start for that visit."""
+    matches = find_sites_with_next_available(
         session=session,
         near=near,
         service_line=service_line,

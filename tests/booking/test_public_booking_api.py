@@ -384,3 +384,34 @@ class TestBookingFromTriage:
     def test_an_unknown_assessment_is_422(self, client):
         response = book(client, first_slot(client), triage_id="00000000-0000-4000-8000-000000000000")
         assert response.status_code == 422
+
+
+class TestLocatorNextAvailable:
+    def test_each_site_shows_its_first_free_start_for_the_service(self, client):
+        results = client.get("/v1/locations", params={"near": "91204", "service": "pt_evaluation"}).json()[
+            "results"
+        ]
+        assert results
+        for match in results:
+            site_id = match["location"]["id"]
+            first = client.get(
+                "/v1/availability", params={"service": "pt_evaluation", "location": site_id, "limit": 1}
+            ).json()["slots"]
+            assert match["next_available"] == (first[0]["start"] if first else None)
+
+    def test_booking_the_first_free_time_moves_it_on(self, client):
+        params = {"near": "91204", "service": "pt_evaluation", "limit": 1}
+        before = client.get("/v1/locations", params=params).json()["results"][0]
+        first = client.get(
+            "/v1/availability",
+            params={"service": "pt_evaluation", "location": before["location"]["id"], "limit": 5},
+        ).json()["slots"]
+        for slot in first:
+            if slot["start"] == before["next_available"]:
+                assert book(client, slot).status_code == 201
+        after = client.get("/v1/locations", params=params).json()["results"][0]
+        assert after["next_available"] > before["next_available"]
+
+    def test_without_a_service_there_is_no_next_available(self, client):
+        results = client.get("/v1/locations", params={"near": "91204"}).json()["results"]
+        assert results and all(match["next_available"] is None for match in results)
