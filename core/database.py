@@ -69,7 +69,15 @@ def utc_now() -> datetime:
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True, **kwargs)
+        settings = get_settings()
+        # Each worker process holds its own pool: workers x (pool + overflow) must stay under the
+        # server's max_connections (100 by default) across every host; hence settings, not constants.
+        pool = {
+            "pool_size": settings.database_pool_size,
+            "max_overflow": settings.database_max_overflow,
+            "pool_timeout": settings.database_pool_timeout_seconds,
+        }
+        return create_engine(url, pool_pre_ping=True, **(pool | kwargs))
 
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
 

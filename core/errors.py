@@ -19,7 +19,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -208,6 +209,21 @@ def install_error_handlers(app: FastAPI) -> None:
             title="Internal error",
             detail="Something went wrong on our side. Please try again; if it persists, call the practice.",
             request=request,
+        )
+
+    @app.exception_handler(PoolTimeout)
+    @app.exception_handler(OperationalError)
+    async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+        # The database is down, out of connections or locked past the busy timeout: a temporary
+        # state the client can retry, not a bug; nothing was committed.
+        logger.error("database unavailable on %s %s", request.method, request.url.path, exc_info=exc)
+        return problem_response(
+            status=503,
+            slug=ServiceUnavailable.slug,
+            title=ServiceUnavailable.title,
+            detail="The booking database is busy or unreachable right now; please try again shortly.",
+            request=request,
+            headers={"Retry-After": "2"},
         )
 
     @app.exception_handler(DataError)

@@ -29,6 +29,12 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
 
+    database_pool_size: int = Field(
+        default=5, ge=1, le=100, description="PostgreSQL connections kept per worker"
+    )
+    database_max_overflow: int = Field(default=10, ge=0, le=100, description="extra connections under load")
+    database_pool_timeout_seconds: float = Field(default=10, gt=0, description="wait for a free connection")
+
     geocoder: str = Field(
         default="offline",
         description="'offline' (bundled US ZIP centroids) or any geopy service name, e.g. 'nominatim'",
