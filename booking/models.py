@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     CheckConstraint,
     Column,
     ForeignKey,
@@ -112,6 +113,23 @@ class SiteClosure(SQLModel, table=True):
     location_id: int | None = _fk("location.id", nullable=True, ondelete="CASCADE")
     on_date: date = Field(index=True)
     reason: str = Field(default="", max_length=200)
+
+
+class CalendarRevision(SQLModel, table=True):
+    """One row (id 1) whose revision database triggers bump on every change that can move free slots.
+
+    The availability cache (booking/slot_cache.py) keys computed slots by it; the triggers, and the
+    list of tables they watch, are in the calendar_revision migration. A row in the writer's own
+    transaction rather than a sequence: a reader never sees a revision before the data behind it.
+    """
+
+    __tablename__ = "calendar_revision"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+    id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    revision: int = Field(sa_type=BigInteger)  # +1 per change: per statement (PostgreSQL), per row (SQLite)
+    # Random on every bump: a revision number repeats when the transaction that took it rolls back,
+    # and slots computed inside that transaction must never match the next writer's same number.
+    stamp: int = Field(sa_type=BigInteger)
 
 
 class Patient(SQLModel, table=True):
