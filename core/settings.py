@@ -45,6 +45,13 @@ class Settings(BaseSettings):
     min_notice_minutes: int = Field(default=120, ge=0, description="no slot sooner than this")
     booking_horizon_days: int = Field(default=90, ge=1, le=730, description="no slot later than this")
     hold_ttl_seconds: int = Field(default=600, ge=30, le=3600, description="how long a hold blocks a slot")
+    slot_cache_entries: int = Field(
+        default=256, ge=0, le=100_000, description="free-slot searches a worker keeps computed; 0: no cache"
+    )
+    slot_cache_max_mib: int = Field(default=64, ge=1, description="and at most this much memory for them")
+    slot_cache_max_age_seconds: float = Field(
+        default=30, gt=0, le=3600, description="a computed search is recomputed after this, whatever happens"
+    )
     idempotency_ttl_hours: int = Field(default=24, ge=1, description="how long Idempotency-Key replays last")
 
     partner_cache_seconds: float = Field(
