@@ -3,7 +3,6 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
-from fastapi.responses import JSONResponse
 
 from booking import availability, service
 from booking.calendar_file import appointment_calendar
@@ -48,7 +47,7 @@ def list_availability(
     limit: Annotated[int, Query(ge=1, le=10_000)] = 500,
 ) -> Response:
     """Free slots of a service, sorted by start (then distance with `near`), in each site's zone."""
-    slots = availability.search_free_slots(
+    body = availability.free_slots_json(
         session,
         service_code=service_code,
         location=location,
@@ -60,8 +59,9 @@ def list_availability(
         limit=limit,
         partner=partner,
     )
-    # Thousands of slots: built as plain dicts and serialised once, not validated model by model.
-    return JSONResponse({"slots": slots})
+    # Thousands of slots, encoded by the service (and mostly kept encoded across requests), never
+    # validated model by model.
+    return Response(body, media_type="application/json")
 
 
 @router.post(
