@@ -3,10 +3,10 @@
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, EmailStr, Field, field_serializer, model_validator
+from pydantic import AwareDatetime, BaseModel, EmailStr, Field, model_validator
 
 from booking.models import ExceptionKind
-from core.schemas import InputModel
+from core.schemas import InputModel, WallClockTime
 from locations.models import Weekday
 
 # --- schedules (admin) --------------------------------------------------------------------------
@@ -15,12 +15,8 @@ from locations.models import Weekday
 class WorkingHours(BaseModel):
     location_id: int
     weekday: Weekday
-    starts: time = Field(description="local wall-clock time at the site, HH:MM")
-    ends: time
-
-    @field_serializer("starts", "ends")
-    def _hh_mm(self, value: time) -> str:
-        return value.strftime("%H:%M")
+    starts: WallClockTime = Field(description="local wall-clock time at the site, HH:MM")
+    ends: WallClockTime
 
     @model_validator(mode="after")
     def _starts_before_ends(self) -> "WorkingHours":

@@ -43,6 +43,7 @@ from booking.schemas import (
     HoldPublic,
     PatientInput,
     RescheduleRequest,
+    SlotChoice,
 )
 from booking.triage.models import TriageAssessment
 from core.database import utc_now
@@ -138,16 +139,7 @@ def create_hold(
 
     def hold() -> Outcome:
         now = utc_now()
-        slot = resolve_slot(
-            session,
-            service_code=data.service,
-            location_id=data.location_id,
-            provider_id=data.provider_id,
-            start=data.start,
-            online_only=not actor.is_staff,
-            now=now,
-            partner=actor.partner,
-        )
+        slot = _requested_slot(session, data, actor, now=now)
         row = Appointment(
             id=uuid.uuid4().hex,
             status=AppointmentStatus.held,
@@ -226,17 +218,7 @@ def book_appointment(
                 session=session, partner=actor.partner, service=held_service
             )
         else:
-            assert data.service and data.location_id and data.provider_id and data.start
-            slot = resolve_slot(
-                session,
-                service_code=data.service,
-                location_id=data.location_id,
-                provider_id=data.provider_id,
-                start=data.start,
-                online_only=not actor.is_staff,
-                now=now,
-                partner=actor.partner,
-            )
+            slot = _requested_slot(session, data, actor, now=now)
             row = Appointment(id=uuid.uuid4().hex, status=AppointmentStatus.held, **_slot_columns(slot))
         _check_triage(session, data.triage_id)
         patient = (
@@ -284,6 +266,23 @@ def _convert_hold(session: Session, hold_id: str, *, now: datetime) -> Appointme
     if ran_out and _overlapping_claims(session, row, now=now, exclude_id=row.id):
         raise HoldExpired()
     return row
+
+
+def _requested_slot(
+    session: Session, data: SlotChoice | AppointmentCreate, actor: Actor, *, now: datetime
+) -> ResolvedSlot:
+    """The slot a hold or direct booking names, checked for this actor (online-only, partner lines)."""
+    assert data.service and data.location_id and data.provider_id and data.start
+    return resolve_slot(
+        session,
+        service_code=data.service,
+        location_id=data.location_id,
+        provider_id=data.provider_id,
+        start=data.start,
+        online_only=not actor.is_staff,
+        now=now,
+        partner=actor.partner,
+    )
 
 
 def resolve_slot(

@@ -1,8 +1,9 @@
 """Base classes shared by every domain's request and response models."""
 
+from datetime import time
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, PlainSerializer, field_validator
 
 NUL_MESSAGE = "must not contain NUL (\\x00) characters"
 
@@ -16,6 +17,9 @@ def _refuse_nul(value: str) -> str:
 # Text from a query parameter: PostgreSQL cannot compare text holding NUL (the driver raises), and no
 # name, code or place holds one, so it is a 422 naming the parameter rather than a 500.
 Text = Annotated[str, AfterValidator(_refuse_nul)]
+
+# A site's local wall-clock time of day (opening hours, working hours), shown as HH:MM.
+WallClockTime = Annotated[time, PlainSerializer(lambda value: value.strftime("%H:%M"), return_type=str)]
 
 
 class InputModel(BaseModel):

@@ -4,13 +4,13 @@ from datetime import datetime, time
 from typing import Literal
 from zoneinfo import available_timezones
 
-from pydantic import BaseModel, Field, ValidationInfo, field_serializer, field_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Integer, Text
 from sqlmodel import Field as SQLField
 from sqlmodel import Relationship, SQLModel
 
 from core.database import RowId
-from core.schemas import InputModel
+from core.schemas import InputModel, WallClockTime
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -214,12 +214,8 @@ class AddressInput(Address, InputModel):
 
 class OpeningHours(BaseModel):
     weekday: Weekday
-    opens: time = Field(description="local wall-clock time, HH:MM")
-    closes: time
-
-    @field_serializer("opens", "closes")
-    def _hh_mm(self, value: time) -> str:
-        return value.strftime("%H:%M")
+    opens: WallClockTime = Field(description="local wall-clock time, HH:MM")
+    closes: WallClockTime
 
     @field_validator("closes")
     @classmethod
