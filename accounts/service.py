@@ -8,9 +8,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from accounts.exceptions import EmailAlreadyUsed, InvalidCredentials, StaffUserNotFound
-from accounts.models import AccessToken, StaffUser, StaffUserCreate, StaffUserUpdate
+from accounts.models import AccessToken, StaffRole, StaffUser, StaffUserCreate, StaffUserUpdate
 from core.database import MAX_ROW_ID, utc_now
-from core.errors import AuthenticationRequired
+from core.errors import AuthenticationRequired, ConflictError
 from core.settings import get_settings
 
 _password_hash = PasswordHash.recommended()  # argon2id with current parameters
@@ -44,6 +44,10 @@ def create_staff_user(*, session: Session, data: StaffUserCreate) -> StaffUser:
 def update_staff_user(*, session: Session, staff_id: int, data: StaffUserUpdate) -> StaffUser:
     user = get_staff_user(session=session, staff_id=staff_id)
     changes = data.model_dump(exclude_unset=True, exclude_none=True)
+    stays_admin = changes.get("role", user.role) == StaffRole.admin and changes.get("active", user.active)
+    if user.role == StaffRole.admin and user.active and not stays_admin and _active_admins(session) <= 1:
+        # Nobody could then manage staff, sites or schedules, and only the command line could repair it.
+        raise ConflictError("This is the last active admin; make another admin first.", slug="last-admin")
     if "password" in changes:
         user.password_hash = hash_password(changes.pop("password"))
     for field, value in changes.items():
@@ -52,6 +56,12 @@ def update_staff_user(*, session: Session, staff_id: int, data: StaffUserUpdate)
     session.commit()
     session.refresh(user)
     return user
+
+
+def _active_admins(session: Session) -> int:
+    return len(
+        session.exec(select(StaffUser.id).where(StaffUser.role == StaffRole.admin, StaffUser.active)).all()
+    )
 
 
 def get_staff_user(*, session: Session, staff_id: int) -> StaffUser:

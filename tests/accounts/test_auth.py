@@ -231,3 +231,25 @@ class TestAdminStaff:
             client.patch(f"/v1/admin/staff/{other.id}", json={"active": False}, headers=agent_headers), 403
         )
         assert log_in(client, other.email).status_code == 200
+
+
+class TestLastAdmin:
+    def test_the_last_active_admin_cannot_be_demoted_or_deactivated(self, client, session, admin_headers):
+        from sqlmodel import select
+
+        from accounts.models import StaffUser
+
+        admin = session.exec(select(StaffUser).where(StaffUser.role == "admin")).one()
+        for change in ({"role": "agent"}, {"active": False}):
+            response = client.patch(f"/v1/admin/staff/{admin.id}", json=change, headers=admin_headers)
+            assert response.status_code == 409
+            assert response.json()["type"] == "/problems/last-admin"
+        assert client.get("/v1/auth/me", headers=admin_headers).json()["role"] == "admin"
+
+    def test_with_a_second_admin_one_may_step_down(self, client, session, admin_headers):
+        from tests.factories import make_staff_user
+
+        make_staff_user(session, role="admin")
+        me = client.get("/v1/auth/me", headers=admin_headers).json()
+        response = client.patch(f"/v1/admin/staff/{me['id']}", json={"role": "agent"}, headers=admin_headers)
+        assert response.status_code == 200 and response.json()["role"] == "agent"
