@@ -667,7 +667,7 @@ def _compute_entry(
         computed_at=now,
         expires_at=expires_at,
         starts=[slot[0] for slot in found],
-        fragments=[_json_bytes(slot) for slot in _slot_dicts(search, scan.zones, found)],
+        slots_json=_json_bytes(_slot_dicts(search, scan.zones, found)),
         complete=scan.complete,
         service_line=service_line.code,
     )

@@ -19,6 +19,7 @@ The cache is per worker process and per engine (the tests run two databases in o
 LRU bounded in entries and bytes, guarded by a lock: sync routes run on a thread pool.
 """
 
+import re
 import threading
 import weakref
 from bisect import bisect_left
@@ -40,6 +41,7 @@ Revision = tuple[int, int]
 _REVISION_SQL = "SELECT revision, stamp FROM calendar_revision WHERE id = 1"
 _BODY_START = b'{"slots":['
 _BODY_END = b"]}"
+_NEXT_SLOT = re.compile(rb'\},\{"start":')
 # What a slot costs beside its JSON: its start datetime, its offset, their places in two lists.
 _SLOT_OVERHEAD_BYTES = 48 + 32 + 16
 
@@ -83,17 +85,24 @@ def new_entry(
     computed_at: datetime,
     expires_at: datetime,
     starts: list[datetime],
-    fragments: list[bytes],
+    slots_json: bytes,
     complete: bool,
     service_line: str,
 ) -> CachedSlots:
-    slots_json = b"".join(fragment + b"," for fragment in fragments)
-    offsets = [0]
-    for fragment in fragments:
-        offsets.append(offsets[-1] + len(fragment) + 1)
-    size = len(slots_json) + _SLOT_OVERHEAD_BYTES * len(fragments)
+    """An entry from the slots' JSON array, encoded in one call as the uncached response encodes it
+    (flat objects whose first key is "start"), and their starts in the same order."""
+    inner = slots_json[1:-1]
+    # Objects are cut apart where one ends and the next begins. The pattern holds a bare quote, which
+    # JSON never leaves unescaped inside a string, and a slot holds no nested object: it matches
+    # there and nowhere else.
+    offsets = [0, *(found.start() + 2 for found in _NEXT_SLOT.finditer(inner))]
+    if inner:
+        offsets.append(len(inner) + 1)
+    if len(offsets) != len(starts) + 1:
+        raise ValueError(f"{len(starts)} starts for {len(offsets) - 1} slots")
+    size = len(inner) + _SLOT_OVERHEAD_BYTES * len(starts)
     return CachedSlots(
-        revision, computed_at, expires_at, starts, slots_json, offsets, complete, service_line, size
+        revision, computed_at, expires_at, starts, inner + b",", offsets, complete, service_line, size
     )
 
 

@@ -4,6 +4,7 @@ Every scenario primes the cache, changes something (or only lets time pass), and
 endpoint's bytes with the uncached search's at the same instant (the clock is frozen for both).
 """
 
+import json
 import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
@@ -463,7 +464,8 @@ class TestOlderRevisionsAreNeverServed:
                 "key", revision=revision, now=at, low=now, high=now + timedelta(days=1), limit=9
             )
 
-        assert serve((1, 7), now) is not None
+        assert serve((1, 7), now) == b'{"slots":[{"start":"x","n":0}]}'
+        assert cache.serve("key", revision=(1, 7), now=now, low=now, high=now, limit=9) == b'{"slots":[]}'
         assert serve((2, 7), now) is None
         assert serve((1, 8), now) is None
         assert serve((1, 7), now + timedelta(minutes=1)) is None  # expired
@@ -566,7 +568,9 @@ def _entry(revision: tuple[int, int], now: datetime, slot_starts: list[datetime]
         computed_at=now,
         expires_at=now + timedelta(seconds=30),
         starts=slot_starts,
-        fragments=[b'{"start":"x"}' for _ in slot_starts],
+        slots_json=json.dumps(
+            [{"start": "x", "n": n} for n in range(len(slot_starts))], separators=(",", ":")
+        ).encode(),
         complete=True,
         service_line="physical_therapy",
     )
@@ -601,11 +605,38 @@ class TestTheLeastRecentlyUsedBound:
             computed_at=now,
             expires_at=now + timedelta(seconds=30),
             starts=[now + timedelta(minutes=m) for m in range(5)],
-            fragments=[str(m).encode() for m in range(5)],
+            slots_json=b'[{"start":0},{"start":1},{"start":2},{"start":3},{"start":4}]',
             complete=False,
             service_line="x",
         )
-        assert entry.body(now, now + timedelta(days=1), 5) == b'{"slots":[0,1,2,3,4]}'
-        assert entry.body(now + timedelta(minutes=2), now + timedelta(days=1), 2) == b'{"slots":[2,3]}'
+        assert entry.body(now, now + timedelta(days=1), 5) == (
+            b'{"slots":[{"start":0},{"start":1},{"start":2},{"start":3},{"start":4}]}'
+        )
+        assert entry.body(now + timedelta(minutes=2), now + timedelta(days=1), 2) == (
+            b'{"slots":[{"start":2},{"start":3}]}'
+        )
+        assert entry.body(now + timedelta(hours=2), now + timedelta(days=1), 2) is None
         assert entry.body(now + timedelta(minutes=2), now + timedelta(days=1), 4) is None
         assert entry.body(now, now + timedelta(minutes=2), 4) is None  # might more come after the cap?
+
+    def test_slots_are_cut_apart_whatever_their_strings_hold(self):
+        now = datetime.now(UTC)
+        tricky = [{"start": "a", "note": '},{"start":'}, {"start": "b", "note": "},{"}]
+
+        def encode(value: object) -> bytes:
+            return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+        entry = new_entry(
+            revision=(1, 1),
+            computed_at=now,
+            expires_at=now + timedelta(seconds=30),
+            starts=[now, now + timedelta(minutes=1)],
+            slots_json=encode(tricky),
+            complete=True,
+            service_line="x",
+        )
+        assert entry.body(now, now + timedelta(minutes=1), 5) == encode({"slots": tricky[:1]})
+        assert entry.body(now + timedelta(minutes=1), now + timedelta(days=1), 5) == encode(
+            {"slots": tricky[1:]}
+        )
+        assert entry.body(now, now + timedelta(days=1), 5) == encode({"slots": tricky})
