@@ -10,8 +10,13 @@
 
 Each load run alternates /healthz and the endpoint in rounds with the same client (wrk if
 installed) and connections; the server is `uvicorn main:app --workers N` on a scratch database.
+By default every load figure is measured twice, on a server with the free-slot cache
+(booking/slot_cache.py: repeated calls are served from slots computed at the same calendar
+revision) and on one with SLOT_CACHE_ENTRIES=0 (every call computes); the scaling table always
+uses the uncached server, since it measures the computation.
 
 Usage: .venv/bin/python bench/availability.py [--database sqlite|postgresql] [--workers N]
+                                              [--cache both|on|off]
 """
 
 import argparse
@@ -62,6 +67,12 @@ def main() -> None:
     )
     parser.add_argument("--repeat", type=int, default=5, help="timed calls per scaling point (default 5)")
     parser.add_argument("--skip-network", action="store_true", help="only the demo-network figure")
+    parser.add_argument(
+        "--cache",
+        choices=("both", "on", "off"),
+        default="both",
+        help="measure with the free-slot cache on, off (SLOT_CACHE_ENTRIES=0) or both (default)",
+    )
     args = parser.parse_args()
 
     print(
@@ -80,12 +91,24 @@ def main() -> None:
                     f"built the large network ({args.sites} sites, {args.providers} providers) in "
                     f"{time.perf_counter() - started:.1f} s"
                 )
-            with LiveServer(url, workers=args.workers) as server:
-                demo_network(server.url, args)
-                if not args.skip_network:
-                    large_network(server.url, engine, args)
+            for cached in {"both": (True, False), "on": (True,), "off": (False,)}[args.cache]:
+                label = "slot cache on" if cached else "slot cache off"
+                with LiveServer(
+                    url, workers=args.workers, SLOT_CACHE_ENTRIES=cache_entries(cached)
+                ) as server:
+                    demo_network(server.url, args, label)
+                    if not args.skip_network:
+                        large_network(server.url, args, label)
+                        if not cached:
+                            scaling(server.url, engine, args)
         finally:
             engine.dispose()
+
+
+def cache_entries(cached: bool) -> str:
+    from core.settings import Settings
+
+    return str(Settings.model_fields["slot_cache_entries"].default) if cached else "0"
 
 
 def first_day() -> date:
@@ -113,9 +136,11 @@ def warm_up(base_url: str, path: str, workers: int) -> None:
             client.get("/healthz").raise_for_status()
 
 
-def demo_network(base_url: str, args: argparse.Namespace) -> None:
+def demo_network(base_url: str, args: argparse.Namespace, label: str) -> None:
     path = availability_path(SERVICE, DAYS)
-    print_header(f"{SERVICE} at the 3 demo sites, {DAYS} days in one call ({describe(base_url, path)})")
+    print_header(
+        f"{SERVICE} at the 3 demo sites, {DAYS} days in one call ({describe(base_url, path)}; {label})"
+    )
     warm_up(base_url, path, args.workers)
     load, baseline = compare_loads(base_url, path, connections=args.connections, seconds=args.seconds)
     print_ratio(f"GET {path.split('&limit')[0]}", load, baseline, target=1 / 3)
@@ -285,11 +310,11 @@ def best_latency(base_url: str, path: str, repeat: int) -> tuple[float, int]:
     return min(timings), len(response.json()["slots"])
 
 
-def large_network(base_url: str, engine: Engine, args: argparse.Namespace) -> None:
+def large_network(base_url: str, args: argparse.Namespace, label: str) -> None:
     path = availability_path(NETWORK_SERVICE, DAYS)
     print_header(
         f"{NETWORK_SERVICE} at {args.sites} sites with {args.providers} providers, {DAYS} days in one call "
-        f"(limit 10000: {describe(base_url, path)})"
+        f"(limit 10000: {describe(base_url, path)}; {label})"
     )
     warm_up(base_url, path, args.workers)
     load, baseline = compare_loads(base_url, path, connections=args.connections, seconds=args.seconds)
@@ -300,6 +325,8 @@ def large_network(base_url: str, engine: Engine, args: argparse.Namespace) -> No
         f"fastest single call {latency * 1000:.1f} ms)"
     )
 
+
+def scaling(base_url: str, engine: Engine, args: argparse.Namespace) -> None:
     print_header(
         "cost against providers x days: every free slot computed (no limit, in this process), and "
         f"the API call capped at 10,000 slots; fastest of {args.repeat}"
