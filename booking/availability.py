@@ -583,21 +583,27 @@ def free_slots_json(
         settings.booking_horizon_days,
         settings.slot_cache_max_age_seconds,
     )
-    low, high = _serving_bounds(start_bound, end_bound, now=now, settings=settings)
-    body = cache.serve(
-        key,
-        revision=slot_cache.current_revision(session),
-        now=now,
-        low=low,
-        high=high,
-        limit=limit,
-        service_lines=partner.service_lines if partner is not None else (),
-    )
+    service_lines = partner.service_lines if partner is not None else ()
+
+    def cached(now: datetime) -> bytes | None:
+        low, high = _serving_bounds(start_bound, end_bound, now=now, settings=settings)
+        revision = slot_cache.current_revision(session)
+        return cache.serve(
+            key, revision=revision, now=now, low=low, high=high, limit=limit, service_lines=service_lines
+        )
+
+    body = cached(now)
     if body is not None:
         return body
-    entry = _compute_entry(session, query=query, origin=origin, limit=limit, now=now, settings=settings)
-    cache.put(key, entry)
-    body = entry.body(low, high, limit)
+    with cache.computing(key):
+        now = utc_now()
+        body = cached(now)  # computed meanwhile by the request this one waited for
+        if body is None:
+            entry = _compute_entry(
+                session, query=query, origin=origin, limit=limit, now=now, settings=settings
+            )
+            cache.put(key, entry)
+            body = entry.body(*_serving_bounds(start_bound, end_bound, now=now, settings=settings), limit)
     assert body is not None, "an entry computed for this limit serves it"
     return body
 

@@ -24,7 +24,8 @@ import threading
 import weakref
 from bisect import bisect_left
 from collections import OrderedDict
-from collections.abc import Collection, Hashable
+from collections.abc import Collection, Hashable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -41,6 +42,8 @@ Revision = tuple[int, int]
 _REVISION_SQL = "SELECT revision, stamp FROM calendar_revision WHERE id = 1"
 _BODY_START = b'{"slots":['
 _BODY_END = b"]}"
+_COMPUTE_LOCKS = 64
+_COMPUTE_WAIT_SECONDS = 2.0
 _NEXT_SLOT = re.compile(rb'\},\{"start":')
 # What a slot costs beside its JSON: its start datetime, its offset, their places in two lists.
 _SLOT_OVERHEAD_BYTES = 48 + 32 + 16
@@ -116,7 +119,8 @@ class SlotCache:
         self._bytes = 0
         self._lock = threading.Lock()
         self.hits = 0  # requests served from an entry
-        self.misses = 0
+        self.misses = 0  # entries computed
+        self._computing = [threading.Lock() for _ in range(_COMPUTE_LOCKS)]
 
     def serve(
         self,
@@ -142,15 +146,28 @@ class SlotCache:
         body = None
         if entry is not None and (not service_lines or entry.service_line in service_lines):
             body = entry.body(low, high, limit)
-        with self._lock:
-            if body is None:
-                self.misses += 1
-            else:
+        if body is not None:
+            with self._lock:
                 self.hits += 1
         return body
 
+    @contextmanager
+    def computing(self, key: Hashable) -> Iterator[None]:
+        """Held while computing the entry for `key`: after a write, the requests that miss the same
+        key wait for the first one's entry instead of all computing it at once. Locks are shared by
+        hash (a bounded set), and the wait is bounded: a waiter may hold a pooled connection the
+        computing thread needs, so after a while it computes on its own."""
+        lock = self._computing[hash(key) % _COMPUTE_LOCKS]
+        acquired = lock.acquire(timeout=_COMPUTE_WAIT_SECONDS)
+        try:
+            yield
+        finally:
+            if acquired:
+                lock.release()
+
     def put(self, key: Hashable, entry: CachedSlots) -> None:
         with self._lock:
+            self.misses += 1
             if entry.size > self.max_bytes:
                 return
             old = self._entries.pop(key, None)

@@ -5,6 +5,7 @@ endpoint's bytes with the uncached search's at the same instant (the clock is fr
 """
 
 import json
+import threading
 import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
@@ -640,3 +641,46 @@ class TestTheLeastRecentlyUsedBound:
             {"slots": tricky[1:]}
         )
         assert entry.body(now, now + timedelta(days=1), 5) == encode({"slots": tricky})
+
+
+class TestOneComputationPerKey:
+    def test_a_second_miss_of_the_same_key_waits_for_the_first(self):
+        cache = SlotCache(max_entries=4, max_bytes=1 << 20)
+        order: list[str] = []
+        inside = threading.Event()
+
+        def first() -> None:
+            with cache.computing("key"):
+                inside.set()
+                time.sleep(0.2)
+                order.append("first computed")
+
+        thread = threading.Thread(target=first)
+        thread.start()
+        inside.wait()
+        with cache.computing("key"):
+            order.append("second looks again")
+        thread.join()
+
+        assert order == ["first computed", "second looks again"]
+
+    def test_the_wait_is_bounded(self, monkeypatch):
+        monkeypatch.setattr(slot_cache, "_COMPUTE_WAIT_SECONDS", 0.05)
+        cache = SlotCache(max_entries=4, max_bytes=1 << 20)
+        inside, release = threading.Event(), threading.Event()
+
+        def stuck() -> None:
+            with cache.computing("key"):
+                inside.set()
+                release.wait(5)
+
+        thread = threading.Thread(target=stuck)
+        thread.start()
+        inside.wait()
+        started = time.perf_counter()
+        with cache.computing("key"):
+            waited = time.perf_counter() - started
+        release.set()
+        thread.join()
+
+        assert 0.04 < waited < 1
