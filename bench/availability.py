@@ -13,16 +13,19 @@ installed) and connections; the server is `uvicorn main:app --workers N` on a sc
 By default every load figure is measured twice, on a server with the free-slot cache
 (booking/slot_cache.py: repeated calls are served from slots computed at the same calendar
 revision) and on one with SLOT_CACHE_ENTRIES=0 (every call computes); the scaling table always
-uses the uncached server, since it measures the computation.
+uses the uncached server, since it measures the computation. Since any write retires every cached
+entry, the demo call is also measured while a client holds and releases slots (two writes each)
+at the rates given by --writes.
 
 Usage: .venv/bin/python bench/availability.py [--database sqlite|postgresql] [--workers N]
-                                              [--cache both|on|off]
+                                              [--cache both|on|off] [--writes 2,10]
 """
 
 import argparse
 import random
 import statistics
 import sys
+import threading
 import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -73,6 +76,12 @@ def main() -> None:
         default="both",
         help="measure with the free-slot cache on, off (SLOT_CACHE_ENTRIES=0) or both (default)",
     )
+    parser.add_argument(
+        "--writes",
+        default="2,10",
+        help="hold-and-release cycles per second during extra runs of the demo call (default 2,10; "
+        "empty for none)",
+    )
     args = parser.parse_args()
 
     print(
@@ -97,6 +106,8 @@ def main() -> None:
                     url, workers=args.workers, SLOT_CACHE_ENTRIES=cache_entries(cached)
                 ) as server:
                     demo_network(server.url, args, label)
+                    for rate in [float(r) for r in args.writes.split(",") if r.strip()]:
+                        demo_network_while_writing(server.url, args, rate)
                     if not args.skip_network:
                         large_network(server.url, args, label)
                         if not cached:
@@ -149,6 +160,44 @@ def demo_network(base_url: str, args: argparse.Namespace, label: str) -> None:
         f"  ({load.tool}, {args.connections} connections: {load.requests} + {baseline.requests} requests; "
         f"fastest single call {latency * 1000:.1f} ms)"
     )
+
+
+def demo_network_while_writing(base_url: str, args: argparse.Namespace, rate: float) -> None:
+    """The demo call's load while another client holds and releases a slot `rate` times a second
+    (each a write that retires every cached entry), five weeks out so the slots asked for stay free."""
+    path = availability_path(SERVICE, DAYS)
+    far = first_day() + timedelta(days=35)
+    slots = httpx.get(
+        f"{base_url}/v1/availability?service={SERVICE}&start={far}&end={far + timedelta(days=6)}&limit=100",
+        timeout=60,
+    ).json()["slots"]
+    stop = threading.Event()
+    cycles = 0
+
+    def write() -> None:
+        nonlocal cycles
+        with httpx.Client(base_url=base_url, timeout=60) as client:
+            while not stop.is_set():
+                started = time.perf_counter()
+                slot = slots[cycles % len(slots)]
+                hold = client.post(
+                    "/v1/holds", json={k: slot[k] for k in ("service", "location_id", "provider_id", "start")}
+                )
+                hold.raise_for_status()
+                client.delete(f"/v1/holds/{hold.json()['id']}").raise_for_status()
+                cycles += 1
+                stop.wait(max(0.0, 1 / rate - (time.perf_counter() - started)))
+
+    writer = threading.Thread(target=write, daemon=True)
+    started = time.perf_counter()
+    writer.start()
+    try:
+        load, baseline = compare_loads(base_url, path, connections=args.connections, seconds=args.seconds)
+    finally:
+        stop.set()
+        writer.join()
+    achieved = cycles / (time.perf_counter() - started)
+    print_ratio(f"  the same, {achieved:.1f} holds+releases/s", load, baseline)
 
 
 # --- the large network ------------------------------------------------------------------------------
