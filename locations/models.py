@@ -5,7 +5,7 @@ from typing import Literal
 from zoneinfo import available_timezones
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Integer, Text
+from sqlalchemy import BigInteger, CheckConstraint, Column, ForeignKey, Index, Integer, Text
 from sqlmodel import Field as SQLField
 from sqlmodel import Relationship, SQLModel
 
@@ -122,6 +122,22 @@ class LocationOpeningHours(SQLModel, table=True):
     closes_at: time
 
     location: Location = Relationship(back_populates="opening_hours")
+
+
+class CatalogueRevision(SQLModel, table=True):
+    """One row (id 1) whose revision database triggers bump on every write to the locator's catalogue.
+
+    The locator's in-memory snapshot (locations/snapshot.py) is served only while its revision is
+    the database's; the triggers, and the tables they watch (sites, their services and hours,
+    services, lines; not bookings), are in the catalogue_revision migration.
+    """
+
+    __tablename__ = "catalogue_revision"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+    id: int = SQLField(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    revision: int = SQLField(sa_type=BigInteger)  # +1 per statement (PostgreSQL), per row (SQLite)
+    # Random on every bump: a rolled-back transaction's revision number is taken by the next writer.
+    stamp: int = SQLField(sa_type=BigInteger)
 
 
 class Provider(SQLModel, table=True):

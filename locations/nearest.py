@@ -16,6 +16,7 @@ statements built once per shape (no ORM objects), and computes geodesics without
 """
 
 import math
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -146,6 +147,23 @@ def nearest_site_ids(
 ) -> list[tuple[int, float]]:
     """(location id, geodesic miles) of the `limit` nearest matching sites within the radius."""
     connection = session.connection()
+    return rank_nearest(
+        lambda box: _sites_in_box(connection, box, site_filter),
+        origin,
+        radius_miles=radius_miles,
+        limit=limit,
+    )
+
+
+def rank_nearest(
+    sites_in_box: Callable[[BoundingBox], Iterable[tuple[int, float, float]]],
+    origin: GeoPoint,
+    *,
+    radius_miles: float | None,
+    limit: int,
+) -> list[tuple[int, float]]:
+    """The search of `nearest_site_ids` over any source of (id, lat, lon) of matching sites in a box:
+    the database, or the locator's in-memory snapshot (locations/snapshot.py), which so rank alike."""
     lat0, lon0 = origin.latitude, origin.longitude
     max_radius = min(radius_miles, WHOLE_EARTH_MILES) if radius_miles is not None else WHOLE_EARTH_MILES
     radius = min(FIRST_SEARCH_RADIUS_MILES, max_radius)
@@ -153,9 +171,7 @@ def nearest_site_ids(
         # The box reaches past r by the error margin, so every site truly within r is in it.
         candidates = [
             (haversine_miles(lat0, lon0, lat, lon), site_id, lat, lon)
-            for site_id, lat, lon in _sites_in_box(
-                connection, bounding_box(lat0, lon0, radius * SLACK), site_filter
-            )
+            for site_id, lat, lon in sites_in_box(bounding_box(lat0, lon0, radius * SLACK))
         ]
         within = sum(1 for c in candidates if c[0] <= radius)
         if within >= limit or radius >= max_radius:

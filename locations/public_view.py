@@ -86,6 +86,12 @@ def _public_location(row: Any) -> dict[str, Any]:
     }
 
 
+def public_active_locations(connection: Connection) -> dict[int, dict[str, Any]]:
+    """Every active site by id, in the same shape (the locator's snapshot, locations/snapshot.py)."""
+    rows = connection.execute(_view_query(connection.dialect.name).where(_location.c.active)).all()
+    return {row[0]: _public_location(row) for row in rows}
+
+
 @lru_cache(maxsize=64)
 def _sites_query(dialect: str, count: int) -> Select[Any]:
     """The statement for `count` ids, built once per dialect and count.
@@ -93,6 +99,13 @@ def _sites_query(dialect: str, count: int) -> Select[Any]:
     Plain `:id_0, :id_1, ...` parameters rather than an expanding IN, which SQLAlchemy re-renders
     on every execution.
     """
+    ids: list[BindParameter[int]] = [bindparam(f"id_{i}") for i in range(count)]
+    return _view_query(dialect).where(_location.c.id.in_(ids))
+
+
+@lru_cache(maxsize=4)
+def _view_query(dialect: str) -> Select[Any]:
+    """Sites with their active services and their hours folded into strings, for any WHERE."""
 
     def joined(expression: Any) -> Any:
         separator: ColumnElement[str] = literal_column("','")
@@ -121,5 +134,4 @@ def _sites_query(dialect: str, count: int) -> Select[Any]:
         .where(_opening_hours.c.location_id == _location.c.id)
         .scalar_subquery()
     )
-    ids: list[BindParameter[int]] = [bindparam(f"id_{i}") for i in range(count)]
-    return select(*_LOCATION_COLUMNS, offered, hours).where(_location.c.id.in_(ids))
+    return select(*_LOCATION_COLUMNS, offered, hours)

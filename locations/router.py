@@ -20,6 +20,7 @@ from locations.models import (
     ServiceLinePublic,
     ServicePublic,
 )
+from locations.snapshot import search_nearest_json
 from partners.dependencies import RequestPartner
 
 router = APIRouter(prefix="/v1", tags=["practice network"])
@@ -65,6 +66,13 @@ def search_locations(
 ) -> Response:
     """Active sites nearest first with their distance in miles; without `near`, all active sites.
     With `service`, each site also carries `next_available`: its first free start for that visit."""
+    if near is not None and service_code is None:
+        # The common call, answered from the per-process catalogue snapshot (locations/snapshot.py):
+        # one query for the catalogue revision, then arrays and pre-encoded JSON.
+        body = search_nearest_json(
+            session, near=near, service_line=service_line, radius_miles=radius_miles, limit=limit
+        )
+        return Response(body, media_type="application/json")
     matches = find_sites_with_next_available(
         session=session,
         near=near,
