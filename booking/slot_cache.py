@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from core.settings import get_settings
@@ -220,6 +221,16 @@ def current_revision(session: Session) -> Revision:
     bind = session.get_bind()
     if session.in_transaction() or isinstance(bind, Connection):
         return revision_in_transaction(session)
+    dbapi_error = bind.dialect.loaded_dbapi.Error
+    try:
+        return _revision_outside_transaction(bind)
+    except dbapi_error as error:
+        # The raw driver's errors skip SQLAlchemy's wrapping; wrapped, an unreachable database is
+        # the API's usual 503 instead of a 500.
+        raise DBAPIError.instance(_REVISION_SQL, None, error, dbapi_error) from error
+
+
+def _revision_outside_transaction(bind: Engine) -> Revision:
     connection = bind.raw_connection()
     try:
         driver = connection.driver_connection
