@@ -54,7 +54,3 @@ class IdempotentRequestInProgress(ConflictError):
             slug="idempotent-request-in-progress",
             headers={"Retry-After": "1"},
         )
-
-
-def not_bookable(field: str, message: str) -> InvalidInputError:
-    return InvalidInputError.for_field(field, message)
